@@ -1,0 +1,48 @@
+# render-sim: `make simulate` and `make test` set up everything they need (venv, Docker engine).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+REPO ?= examples/fastapi-pydantic
+ARGS ?=
+
+.PHONY: setup engine simulate test test-unit test-docker bench lint clean help
+
+help:
+	@echo "make simulate [REPO=path] [ARGS='--service web']  simulate a repo (default: the shipped example)"
+	@echo "make test                                          every test (unit and real Docker)"
+	@echo "make bench                                         benchmarks, figures in bench/results.json"
+	@echo "make lint                                          ruff and mypy"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+engine:
+	@bash scripts/ensure-docker.sh
+
+simulate: setup engine
+	$(BIN)/render-sim simulate $(REPO) $(ARGS)
+
+test: setup engine
+	$(BIN)/python -m pytest
+
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+test-docker: setup engine
+	$(BIN)/python -m pytest tests/docker
+
+bench: setup engine
+	$(BIN)/python bench/run.py
+
+lint: setup
+	$(BIN)/ruff check simulator tests bench scripts
+	$(BIN)/mypy simulator
+
+clean:
+	-$(BIN)/render-sim clean
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

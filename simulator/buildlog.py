@@ -1,0 +1,93 @@
+"""The build log: Render's own `==>` lines, the build's output, and render-sim's notes.
+
+Every line is masked (secret values from `--env-file`, `sync: false` and `generateValue`
+replaced), written to a log file outside the user's repo, kept for the diagnosis, and echoed
+live. Render's lines are kept verbatim so the log reads like the one in Render's dashboard;
+render-sim's own notes are marked `[render-sim]` so they are never mistaken for Render's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from simulator import locations
+
+MASK = "••••••"
+NOTE_PREFIX = "[render-sim] "
+MIN_SECRET_LENGTH = 3  # shorter values would mask ordinary text; they are reported instead
+
+# kind is "render" (a `==>` line), "note" (render-sim's own) or "output" (the build's)
+Echo = Callable[[str, str], None]
+
+
+def _no_echo(_kind: str, _line: str) -> None:
+    """Echo nothing (the default)."""
+
+
+class Masker:
+    """Replaces secret values in text; longest first so a secret inside another is masked whole."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(MASK, text) if self._pattern else text
+
+
+def log_path_for(slug: str, service: str, when: datetime | None = None) -> Path:
+    """Where a simulation's log goes: render-sim's logs directory, never the repo."""
+    stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{slug}-{service}")
+    return locations.subdir("logs") / f"{safe}-{stamp}.log"
+
+
+class BuildLog:
+    """One simulation's log (a context manager closing the file)."""
+
+    def __init__(self, path: Path, secrets: Iterable[str] = (), echo: Echo = _no_echo) -> None:
+        self.path = path
+        self._mask = Masker(secrets)
+        self._echo = echo
+        self._file: TextIO = path.open("w", encoding="utf-8")
+        self.lines: list[str] = []  # the build's own output, masked (what the diagnosis reads)
+        self.all_lines: list[str] = []  # everything, as saved
+
+    def __enter__(self) -> BuildLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def _write(self, kind: str, line: str) -> None:
+        line = self._mask(line)
+        self.all_lines.append(line)
+        if not self._file.closed:
+            self._file.write(line + "\n")
+            self._file.flush()
+        self._echo(kind, line)
+
+    def render(self, line: str) -> None:
+        """A line in Render's own words (`==> ...`)."""
+        self._write("render", line)
+
+    def note(self, line: str) -> None:
+        """render-sim's own remark, marked as such."""
+        self._write("note", NOTE_PREFIX + line)
+
+    def output(self, line: str) -> None:
+        """A line the build command printed."""
+        self.lines.append(self._mask(line))
+        self._write("output", line)
+
+    def text(self) -> str:
+        """The whole log as saved (Render's lines and the output), for the classifier."""
+        return "\n".join(self.all_lines)

@@ -1,0 +1,406 @@
+"""The `render-sim` command line: options -> library call -> report. Nothing is decided here.
+
+Failures go through one place (`main`): a typed error prints its message and hint and exits with
+its code (README.md, "Exit codes").
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.markup import escape
+
+from simulator import doctor as doctor_mod
+from simulator import engine, images, report
+from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
+from simulator.plan import Options, make_plan
+from simulator.simulation import build_image, simulate_service
+
+app = typer.Typer(
+    name="render-sim",
+    help="Reproduce Render.com's native Python build locally in Docker, and diagnose it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+images_app = typer.Typer(help="The build images render-sim makes.", no_args_is_help=True)
+app.add_typer(images_app, name="images")
+
+Repo = Annotated[
+    Path, typer.Argument(help="The repo to simulate (default: the current directory).")
+]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Service = Annotated[
+    str | None, typer.Option("--service", "-s", help="Only this service of render.yaml.")
+]
+BuildCommand = Annotated[
+    str | None,
+    typer.Option(
+        "--build-command", help="Build command (for a repo without render.yaml, or to override)."
+    ),
+]
+EnvFile = Annotated[
+    Path | None, typer.Option("--env-file", help="KEY=VALUE file of extra (secret) env vars.")
+]
+Python = Annotated[
+    str | None, typer.Option("--python", help="Like setting PYTHON_VERSION (X.Y.Z).")
+]
+Created = Annotated[
+    str | None,
+    typer.Option(
+        "--created",
+        help="The service's creation date YYYY-MM-DD (Render's default Python depends on it; default today).",
+    ),
+]
+Memory = Annotated[str, typer.Option("--memory", help="Memory limit (Render: 8g).")]
+Cpus = Annotated[float, typer.Option("--cpus", help="CPU limit (Render: 2).")]
+Timeout = Annotated[
+    str,
+    typer.Option("--timeout", help="Total time limit: minutes, or 90s / 30m / 2h (Render: 120m)."),
+]
+IdleTimeout = Annotated[
+    str, typer.Option("--idle-timeout", help="Stop after this long without output (0 = never).")
+]
+BaseImage = Annotated[
+    str | None,
+    typer.Option("--base-image", help="Build on this image instead of python:X.Y.Z-slim-bookworm."),
+]
+CaCert = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-cert",
+        help="CA bundle to trust inside (default: $PIP_CERT, $SSL_CERT_FILE or $REQUESTS_CA_BUNDLE).",
+    ),
+]
+NoCa = Annotated[bool, typer.Option("--no-ca", help="Trust no extra CA bundle inside.")]
+NoPull = Annotated[
+    bool,
+    typer.Option(
+        "--no-pull", help="Never pull base images; use local ones or bootstrap a stand-in."
+    ),
+]
+
+
+def _bytes(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not match:
+        raise UsageError(f"--memory {text!r} is not a size", hint="write it like 8g, 512m or 2048m")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[match.group(2)]
+    value = int(float(match.group(1)) * factor)
+    if value < 6 * 1024**2:
+        raise UsageError(
+            f"--memory {text} is below Docker's minimum of 6 MB", hint="give at least 64m"
+        )
+    return value
+
+
+def _seconds(text: str, option: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    if not match:
+        raise UsageError(
+            f"{option} {text!r} is not a duration", hint="write minutes (120) or 90s / 30m / 2h"
+        )
+    return float(match.group(1)) * {"s": 1, "": 60, "m": 60, "h": 3600}[match.group(2)]
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--created {text!r} is not a date", hint="write it as YYYY-MM-DD"
+        ) from None
+
+
+def _options(
+    service: str | None,
+    build_command: str | None,
+    env_file: Path | None,
+    python: str | None,
+    created: str | None,
+    memory: str,
+    cpus: float,
+    timeout: str,
+    idle_timeout: str,
+    base_image: str | None,
+    ca_cert: Path | None,
+    no_ca: bool,
+) -> Options:
+    if cpus <= 0:
+        raise UsageError(f"--cpus {cpus} must be above 0")
+    return Options(
+        service=service,
+        build_command=build_command,
+        env_file=env_file,
+        python=python,
+        created=_date(created),
+        memory_bytes=_bytes(memory),
+        cpus=cpus,
+        timeout_s=_seconds(timeout, "--timeout"),
+        idle_timeout_s=_seconds(idle_timeout, "--idle-timeout"),
+        base_image=base_image,
+        ca_cert=ca_cert,
+        no_ca=no_ca,
+    )
+
+
+@app.command()
+def simulate(
+    repo: Repo = Path("."),
+    service: Service = None,
+    json_out: Json = False,
+    build_command: BuildCommand = None,
+    env_file: EnvFile = None,
+    python: Python = None,
+    created: Created = None,
+    memory: Memory = "8g",
+    cpus: Cpus = 2.0,
+    timeout: Timeout = "120m",
+    idle_timeout: IdleTimeout = "30m",
+    base_image: BaseImage = None,
+    ca_cert: CaCert = None,
+    no_ca: NoCa = False,
+    no_pull: NoPull = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the container for inspection (debug).")
+    ] = False,
+) -> None:
+    """Run the service's build as Render would, stream its log, and report how it ended."""
+    options = _options(
+        service,
+        build_command,
+        env_file,
+        python,
+        created,
+        memory,
+        cpus,
+        timeout,
+        idle_timeout,
+        base_image,
+        ca_cert,
+        no_ca,
+    )
+    console = report.stderr_console() if json_out else report.stdout_console()
+    client = engine.connect()
+    plan = make_plan(repo, options, client=client)
+    report.print_plan(plan, console)
+    results = []
+    for service_plan in plan.services:
+        with console.status("preparing the build image…") as status:
+            image, base = build_image(
+                client,
+                plan,
+                service_plan,
+                base_image=base_image,
+                pull=not no_pull,
+                progress=lambda m: status.update(f"image: {m}"),
+            )
+        result = simulate_service(
+            client,
+            plan,
+            service_plan,
+            image=image,
+            base=base,
+            echo=report.make_echo(console),
+            keep=keep,
+        )
+        report.print_result(result, console)
+        results.append(result)
+    if json_out:
+        report.print_json({"plan": plan.to_dict(), "results": [r.to_dict() for r in results]})
+    if not all(r.succeeded for r in results):
+        raise typer.Exit(BUILD_FAILED)
+
+
+@app.command()
+def plan(
+    repo: Repo = Path("."),
+    service: Service = None,
+    json_out: Json = False,
+    build_command: BuildCommand = None,
+    env_file: EnvFile = None,
+    python: Python = None,
+    created: Created = None,
+    memory: Memory = "8g",
+    cpus: Cpus = 2.0,
+    timeout: Timeout = "120m",
+    idle_timeout: IdleTimeout = "30m",
+    base_image: BaseImage = None,
+    ca_cert: CaCert = None,
+    no_ca: NoCa = False,
+) -> None:
+    """Show what `simulate` would do, and how this run differs from Render (no build)."""
+    options = _options(
+        service,
+        build_command,
+        env_file,
+        python,
+        created,
+        memory,
+        cpus,
+        timeout,
+        idle_timeout,
+        base_image,
+        ca_cert,
+        no_ca,
+    )
+    try:
+        client: Any = engine.connect()
+    except RenderSimError:
+        client = None  # the plan does not need an engine; it then predicts the image
+    built = make_plan(repo, options, client=client)
+    if json_out:
+        report.print_json(built.to_dict())
+    else:
+        report.print_plan(built, report.stdout_console())
+
+
+@app.command()
+def doctor(json_out: Json = False) -> None:
+    """Check the Docker engine, images, CA bundle and network, and list differences from Render."""
+    checks = doctor_mod.run_checks()
+    if json_out:
+        report.print_json(doctor_mod.to_dict(checks))
+    else:
+        doctor_mod.print_checks(checks, report.stdout_console())
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(doctor_mod.exit_code(checks))
+
+
+@app.command()
+def clean(json_out: Json = False) -> None:
+    """Remove every container and volume render-sim created (by label), and only those."""
+    containers, volumes = engine.clean(engine.connect())
+    if json_out:
+        report.print_json({"containers": containers, "volumes": volumes})
+    else:
+        report.stdout_console().print(
+            f"removed {len(containers)} container(s) and {len(volumes)} volume(s)"
+        )
+
+
+@images_app.command("list")
+def images_list(json_out: Json = False) -> None:
+    """The images render-sim built or bootstrapped."""
+    found = images.list_images(engine.connect())
+    if json_out:
+        report.print_json([vars(i) for i in found])
+        return
+    console = report.stdout_console()
+    for info in found:
+        console.print(
+            f"{info.tag:55} {info.kind:8} {info.render_python or info.python:8} {info.size_mb:6} MB  {info.created}"
+        )
+    if not found:
+        console.print("no render-sim images yet (`render-sim images build`)")
+
+
+@images_app.command("build")
+def images_build(
+    repo: Repo = Path("."),
+    service: Service = None,
+    python: Python = None,
+    created: Created = None,
+    base_image: BaseImage = None,
+    ca_cert: CaCert = None,
+    no_ca: NoCa = False,
+    no_pull: NoPull = False,
+    json_out: Json = False,
+) -> None:
+    """Build the image(s) a simulation of REPO needs, without running the build."""
+    options = Options(
+        service=service,
+        python=python,
+        created=_date(created),
+        base_image=base_image,
+        ca_cert=ca_cert,
+        no_ca=no_ca,
+        build_command=None,
+    )
+    client = engine.connect()
+    built = make_plan(repo, options, client=client)
+    console = report.stderr_console() if json_out else report.stdout_console()
+    tags = []
+    for service_plan in built.services:
+        with console.status("building…") as status:
+            tag, _ = build_image(
+                client,
+                built,
+                service_plan,
+                base_image=base_image,
+                pull=not no_pull,
+                progress=lambda m: status.update(m),
+            )
+        tags.append(tag)
+        if not json_out:
+            console.print(f"{service_plan.name}: {tag}")
+    if json_out:
+        report.print_json({"images": tags})
+
+
+@images_app.command("prune")
+def images_prune(json_out: Json = False) -> None:
+    """Remove render-sim's images (they are rebuilt when next needed)."""
+    removed = images.prune_images(engine.connect())
+    if json_out:
+        report.print_json({"removed": removed})
+    else:
+        report.stdout_console().print(f"removed {len(removed)} image(s)")
+
+
+def _fail(error: RenderSimError, json_out: bool) -> NoReturn:
+    if json_out:
+        report.print_json(
+            {
+                "error": {
+                    "code": error.return_code,
+                    "kind": type(error).__name__,
+                    "message": str(error),
+                    "hint": error.hint,
+                }
+            }
+        )
+    else:
+        console = report.stderr_console()
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
+        if error.hint:
+            console.print(f"[bold]fix:[/] {escape(error.hint)}")
+    sys.exit(error.return_code)
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: containers and volumes removed
+
+
+def main() -> None:
+    """Entry point: run the app and turn typed errors into their exit codes."""
+    signal.signal(signal.SIGTERM, _terminate)
+    json_out = "--json" in sys.argv
+    try:
+        code = app(standalone_mode=False)  # typer turns Ctrl-C into exit code 130
+    except RenderSimError as error:
+        _fail(error, json_out)
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    except typer.TyperException as error:  # usage: unknown option, bad value, ...
+        show = getattr(error, "show", None)
+        if show:
+            show()
+        sys.exit(UsageError.return_code)
+    if code == 130:
+        report.stderr_console().print(
+            "[bold yellow]interrupted[/]: any build container and its volumes were removed"
+        )
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Typed errors: each kind of failure has its own exit code, so a script can tell them apart.
+
+The table in README.md ("Exit codes") is checked against `EXIT_CODES` by a test.
+A build that runs and fails is not an error here: it is a result (exit 1), see `report.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BUILD_FAILED = 1
+
+
+class RenderSimError(Exception):
+    """Base of every error render-sim reports to the user: a message and the fix."""
+
+    return_code: int = 70  # EX_SOFTWARE: a bug in render-sim itself
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(RenderSimError):
+    """A command-line option or argument is wrong."""
+
+    return_code = 2
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a file a problem is: the file, a 1-based line (0 when unknown) and the field."""
+
+    file: str
+    line: int = 0
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = self.file if not self.line else f"{self.file}:{self.line}"
+        return f"{where}: {self.field}" if self.field else where
+
+
+class ConfigurationError(RenderSimError):
+    """The blueprint, .python-version, an env file or a scenario manifest is wrong."""
+
+    return_code = 2
+
+    def __init__(self, message: str, hint: str | None = None, where: Location | None = None):
+        super().__init__(message, hint)
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class NothingToBuildError(RenderSimError):
+    """No Python service to build (only other runtimes, or an empty blueprint)."""
+
+    return_code = 3
+
+
+class DockerUnavailableError(RenderSimError):
+    """No Docker engine answers, or it is too old."""
+
+    return_code = 4
+
+
+class ImageUnavailableError(RenderSimError):
+    """The build image cannot be found, pulled or bootstrapped for this Python version."""
+
+    return_code = 5
+
+
+class InputError(RenderSimError):
+    """A log or requirements file given to `explain`/`check` cannot be read as text."""
+
+    return_code = 6
+
+
+# name -> (code, meaning); README.md's exit-code table must match this exactly.
+EXIT_CODES: dict[int, str] = {
+    0: "the build succeeded (or the command did what it was asked)",
+    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout)",
+    UsageError.return_code: "bad blueprint, configuration or command-line usage",
+    NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
+    DockerUnavailableError.return_code: "Docker engine unavailable",
+    ImageUnavailableError.return_code: "build image not available for that Python version",
+    InputError.return_code: "input to explain/check cannot be read (empty, binary, too large)",
+    130: "interrupted (Ctrl-C); the container was removed",
+}

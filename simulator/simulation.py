@@ -1,0 +1,225 @@
+"""Run one planned service in a Render-shaped container: plan -> image -> container -> log.
+
+`simulate_service` returns a `BuildResult` (plain data); it never prints by itself: lines go to
+the `echo` callback and image progress to `progress`, so the CLI, scenarios and tests share it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from simulator import images, source
+from simulator.buildlog import BuildLog, Echo, log_path_for
+from simulator.engine import SRC_DIR, BuildContainer, ExecResult
+from simulator.plan import VENV, BuildPlan, ServicePlan
+
+TROUBLESHOOTING = (
+    "==> Common ways to troubleshoot your deploy: https://render.com/docs/troubleshooting-deploys"
+)
+ERROR_LINE = re.compile(
+    r"(error|Error|ERROR|failed|Failed|FAILED|Killed|Traceback|No such file|not found|denied|"
+    r"exit code|exit status|╰─>|×)"
+)
+
+
+def _quiet(_: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+@dataclass
+class BuildResult:
+    """How a simulated build ended (outcome is one of OUTCOMES)."""
+
+    service: str
+    outcome: str
+    exit_code: int | None
+    duration_s: float
+    peak_memory_bytes: int | None
+    log_path: Path
+    image: str
+    python: str  # the version Render would use
+    image_python: str  # the version that ran here
+    event: str  # Render's one-line event (`Ran out of memory (used over 8GB) ...`)
+    last_error_lines: list[str] = field(default_factory=list)
+    log_text: str = ""
+
+    OUTCOMES = ("succeeded", "failed", "out-of-memory", "timeout", "no-output")
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 2),
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "log_path": str(self.log_path),
+            "image": self.image,
+            "python": {"render": self.python, "here": self.image_python},
+            "event": self.event,
+            "last_error_lines": self.last_error_lines,
+        }
+
+
+def build_image(
+    client: docker.DockerClient,
+    plan: BuildPlan,
+    service: ServicePlan,
+    *,
+    base_image: str | None = None,
+    pull: bool = True,
+    progress: Any = _quiet,
+) -> tuple[str, images.BaseImage]:
+    """The build image for `service`, resolved (pulled, bootstrapped, built) as needed."""
+    base = images.resolve_base(
+        client, service.python.version, base_image=base_image, pull=pull, progress=progress
+    )
+    ca = plan.ca_cert.read_bytes() if plan.ca_cert else b""
+    spec = images.ImageSpec(
+        render_python=service.python.version,
+        base=base,
+        poetry_version=service.poetry_version,
+        uv_version=service.uv_version,
+        ca_bundle=ca,
+    )
+    return images.ensure_image(client, spec, progress=progress), base
+
+
+def simulate_service(
+    client: docker.DockerClient,
+    plan: BuildPlan,
+    service: ServicePlan,
+    *,
+    image: str,
+    base: images.BaseImage,
+    echo: Echo,
+    keep: bool = False,
+) -> BuildResult:
+    """Run `service`'s build command as Render would, and say how it ended."""
+    log_path = log_path_for(plan.git.slug, service.name)
+    started = time.monotonic()
+    with BuildLog(log_path, service.secrets(), echo) as log:
+        for difference in base.differences(service.python.version):
+            log.note(f"differs from Render: {difference}")
+        log.render(f"==> Cloning from {plan.repo}")
+        log.note(f"copying {len(service.files)} file(s) Render's checkout would hold")
+        if plan.git.commit:
+            log.render(
+                f"==> Checking out commit {plan.git.commit} in branch {plan.git.branch or 'HEAD'}"
+            )
+        labels = {"render-sim.service": service.name, "render-sim.repo": str(plan.repo)}
+        with BuildContainer(client, image, limits=service.limits, labels=labels, keep=keep) as box:
+            box.copy_into(source.archive(plan.repo, service.files), SRC_DIR)
+            lines = service.render_log_lines()
+            for line in lines[:3]:
+                log.render(line)
+            setup = _create_venv(box, service)
+            if setup is not None:
+                log.output(setup)
+                return _finish(log, service, image, base, started, ExecResult(1, 0.0))
+            for line in lines[3:]:
+                log.render(line)
+            result = box.run(
+                service.build_command,
+                service.build_env(),
+                workdir=service.workdir,
+                on_output=_Watcher(log).output,
+            )
+        return _finish(log, service, image, base, started, result)
+
+
+class _Watcher:
+    """Passes build output to the log, adding a note where this run parts from Render's."""
+
+    CRATES_IO_DOWN = "Could not resolve host: index.crates.io"
+
+    def __init__(self, log: BuildLog) -> None:
+        self._log = log
+        self._crates_noted = False
+
+    def output(self, line: str) -> None:
+        self._log.output(line)
+        if not self._crates_noted and self.CRATES_IO_DOWN in line:
+            self._crates_noted = True
+            self._log.note(
+                "cargo cannot reach crates.io from this machine; on Render this Rust source build "
+                "fails instead with `Read-only file system (os error 30)` under /usr/local/cargo"
+            )
+
+
+def _create_venv(box: BuildContainer, service: ServicePlan) -> str | None:
+    """Create Render's venv with the chosen interpreter; the error text when that fails."""
+    python = f"/opt/render/project/python/Python-{service.python.version}/bin/python3"
+    code, output = box.call([python, "-m", "venv", VENV], env={"HOME": "/opt/render"})
+    return None if code == 0 else output.strip() or f"creating {VENV} failed (exit {code})"
+
+
+def _finish(
+    log: BuildLog,
+    service: ServicePlan,
+    image: str,
+    base: images.BaseImage,
+    started: float,
+    result: ExecResult,
+) -> BuildResult:
+    limit_text = _limit_text(service.limits.memory_bytes)
+    if result.oom_killed:
+        outcome = "out-of-memory"
+        event = f"Ran out of memory (used over {limit_text}) while building your code."
+    elif result.timed_out:
+        outcome = "timeout"
+        event = f"Build timed out after {service.limits.timeout_s / 60:g} minutes."
+    elif result.idle_out:
+        outcome = "no-output"
+        event = (
+            f"Stopped: no output for {service.limits.idle_timeout_s / 60:g} minutes "
+            "(render-sim's watchdog; raise it with --idle-timeout)"
+        )
+    elif result.exit_code == 0:
+        outcome = "succeeded"
+        event = ""
+    else:
+        outcome = "failed"
+        event = f"Exited with status {result.exit_code} while building your code."
+    if outcome == "succeeded":
+        log.render("==> Build successful 🎉")
+    else:
+        log.render("==> Build failed 😞")
+        log.render(TROUBLESHOOTING)
+        log.note(event)
+    return BuildResult(
+        service=service.name,
+        outcome=outcome,
+        exit_code=result.exit_code,
+        duration_s=time.monotonic() - started,
+        peak_memory_bytes=result.peak_memory_bytes,
+        log_path=log.path,
+        image=image,
+        python=service.python.version,
+        image_python=base.python,
+        event=event,
+        last_error_lines=[] if outcome == "succeeded" else last_error_lines(log.lines),
+        log_text=log.text(),
+    )
+
+
+def _limit_text(memory_bytes: int) -> str:
+    if memory_bytes >= 1024**3:
+        return f"{memory_bytes / 1024**3:g}GB"
+    return f"{memory_bytes / 1024**2:g}MB"
+
+
+def last_error_lines(lines: list[str], limit: int = 12) -> list[str]:
+    """The last lines that look like errors (with the very last lines when none do)."""
+    hits = [line for line in lines if ERROR_LINE.search(line)]
+    chosen = hits[-limit:] if hits else lines[-limit:]
+    return [line[:300] for line in chosen]
