@@ -18,9 +18,12 @@ from rich.markup import escape
 
 from simulator import doctor as doctor_mod
 from simulator import engine, images, report
+from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
 from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
+from simulator.explain import explain_file
 from simulator.plan import Options, make_plan
-from simulator.simulation import build_image, simulate_service
+from simulator.simulation import build_image, diagnose, simulate_service
+from simulator.wheels import PackageIndex
 
 app = typer.Typer(
     name="render-sim",
@@ -79,6 +82,12 @@ CaCert = Annotated[
     ),
 ]
 NoCa = Annotated[bool, typer.Option("--no-ca", help="Trust no extra CA bundle inside.")]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Do not ask the package index to check fixes (cached facts only)."
+    ),
+]
 NoPull = Annotated[
     bool,
     typer.Option(
@@ -169,6 +178,7 @@ def simulate(
     ca_cert: CaCert = None,
     no_ca: NoCa = False,
     no_pull: NoPull = False,
+    offline: Offline = False,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the container for inspection (debug).")
     ] = False,
@@ -212,7 +222,14 @@ def simulate(
             echo=report.make_echo(console),
             keep=keep,
         )
+        if not result.succeeded:
+            with console.status("diagnosing…"):
+                result.diagnosis = diagnose(
+                    plan, service_plan, result, PackageIndex(offline=offline)
+                )
         report.print_result(result, console)
+        if result.diagnosis is not None:
+            print_diagnosis(result.diagnosis, console)
         results.append(result)
     if json_out:
         report.print_json({"plan": plan.to_dict(), "results": [r.to_dict() for r in results]})
@@ -261,6 +278,23 @@ def plan(
         report.print_json(built.to_dict())
     else:
         report.print_plan(built, report.stdout_console())
+
+
+@app.command()
+def explain(
+    log: Annotated[
+        str,
+        typer.Argument(help="A build log file (copied from Render's dashboard), or - for stdin."),
+    ] = "-",
+    json_out: Json = False,
+    offline: Offline = False,
+) -> None:
+    """Diagnose a build log: what failed, which package, why, and the fix (no Docker)."""
+    diagnosis = explain_file(log, index=PackageIndex(offline=offline))
+    if json_out:
+        report.print_json(diagnosis_to_json(diagnosis))
+    else:
+        print_diagnosis(diagnosis, report.stdout_console())
 
 
 @app.command()

@@ -60,6 +60,8 @@ def run_checks() -> list[Check]:
             or "none yet: the first simulate builds one (about a minute)"
         )
         checks.append(Check("build images", "ok", detail))
+        if builds:
+            checks += _container_network(client, builds[0].tag)
         containers, volumes = engine.leftovers(client)
         if containers or volumes:
             checks.append(
@@ -105,23 +107,10 @@ def run_checks() -> list[Check]:
                 "none detected: the container trusts its own CA store (pass --ca-cert behind a TLS-inspecting proxy)",
             )
         )
-    if plan.crates_io_reachable():
-        checks.append(
-            Check(
-                "crates.io",
-                "ok",
-                "reachable: Rust source builds fail on the read-only /usr/local/cargo as on Render",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                "crates.io",
-                "warn",
-                "not reachable: a Rust source build here fails on the network after cargo's retries "
-                "(about 11 s) where Render fails at once with `Read-only file system (os error 30)`",
-            )
-        )
+    if not any(c.name.startswith("container reaches") for c in checks):
+        reachable = plan.crates_io_reachable()
+        status, detail = ("ok", "reachable from this host") if reachable else ("warn", CRATES_DOWN)
+        checks.append(Check("crates.io", status, detail))
     left_out = [f"{t.name} ({t.why})" for t in images.build_tools() if not t.installed]
     checks.append(
         Check(
@@ -129,6 +118,39 @@ def run_checks() -> list[Check]:
         )
     )
     return checks
+
+
+CRATES_DOWN = (
+    "crates.io not reachable: a Rust source build fails here on the network (cargo's retries are "
+    "turned off, so in seconds) where Render fails with `Read-only file system (os error 30)`"
+)
+NETWORK_PROBES = (
+    (
+        "PyPI",
+        "https://pypi.org/simple/pip/",
+        "pip cannot download packages: builds fail at `Collecting ...`",
+    ),
+    ("crates.io", "https://index.crates.io/config.json", ""),  # consequence: CRATES_DOWN
+)
+
+
+def _container_network(client: Any, image: str) -> list[Check]:
+    """What a build container can reach (with the CA bundle render-sim gives it)."""
+    ca, _ = plan.find_ca_cert(None)
+    env = {"PATH": plan.BASE_PATH}
+    if ca:
+        env["CURL_CA_BUNDLE"] = plan.CA_IN_IMAGE
+    limits = engine.Limits(memory_bytes=256 * 1024**2, cpus=1, timeout_s=60, idle_timeout_s=0)
+    out = []
+    labels = {"render-sim.doctor": "1"}
+    with engine.BuildContainer(client, image, limits=limits, labels=labels) as box:
+        for name, url, consequence in NETWORK_PROBES:
+            code, text = box.call(["curl", "-sS", "-o", "/dev/null", "-m", "10", url], env=env)
+            status, detail = ("ok", url) if code == 0 else ("warn", f"{url}: {text.strip()[:160]}")
+            if code != 0:
+                detail += f"; {consequence or CRATES_DOWN}"
+            out.append(Check(f"container reaches {name}", status, detail))
+    return out
 
 
 def exit_code(checks: list[Check]) -> int:

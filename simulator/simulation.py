@@ -14,10 +14,13 @@ from typing import Any
 
 import docker
 
-from simulator import images, source
+from simulator import images, python_version, source
 from simulator.buildlog import BuildLog, Echo, log_path_for
+from simulator.classifier import classify
+from simulator.diagnosis import Diagnosis, DiagnosisContext
 from simulator.engine import SRC_DIR, BuildContainer, ExecResult
 from simulator.plan import VENV, BuildPlan, ServicePlan
+from simulator.wheels import PackageIndex
 
 TROUBLESHOOTING = (
     "==> Common ways to troubleshoot your deploy: https://render.com/docs/troubleshooting-deploys"
@@ -48,6 +51,7 @@ class BuildResult:
     event: str  # Render's one-line event (`Ran out of memory (used over 8GB) ...`)
     last_error_lines: list[str] = field(default_factory=list)
     log_text: str = ""
+    diagnosis: Diagnosis | None = None
 
     OUTCOMES = ("succeeded", "failed", "out-of-memory", "timeout", "no-output")
 
@@ -67,6 +71,7 @@ class BuildResult:
             "python": {"render": self.python, "here": self.image_python},
             "event": self.event,
             "last_error_lines": self.last_error_lines,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
         }
 
 
@@ -154,6 +159,36 @@ class _Watcher:
                 "cargo cannot reach crates.io from this machine; on Render this Rust source build "
                 "fails instead with `Read-only file system (os error 30)` under /usr/local/cargo"
             )
+
+
+def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext:
+    """What the plan knows that a log alone does not: the Python and why, runtime.txt, ..."""
+    root = plan.repo / service.root_dir if service.root_dir else plan.repo
+    runtime_txt = next(
+        (p for p in (root / "runtime.txt", plan.repo / "runtime.txt") if p.is_file()), None
+    )
+    releases = python_version.load_releases()
+    minors = sorted(
+        {f"{v[0]}.{v[1]}" for v in releases.versions}, key=lambda m: tuple(map(int, m.split(".")))
+    )
+    return DiagnosisContext(
+        python_version=service.python.version,
+        python_source=service.python.source,
+        runtime_txt_exists=runtime_txt is not None,
+        runtime_txt=runtime_txt.read_text(errors="replace").strip()[:100] if runtime_txt else None,
+        build_command=service.build_command,
+        render_versions={m: v for m in minors if (v := releases.newest(m))},
+    )
+
+
+def diagnose(
+    plan: BuildPlan, service: ServicePlan, result: BuildResult, index: PackageIndex | None = None
+) -> Diagnosis:
+    """Classify a failed build's log; Render's event line (OOM, timeout) is part of the evidence."""
+    text = result.log_text
+    if result.event:
+        text += "\n" + result.event
+    return classify(text, diagnosis_context(plan, service), index)
 
 
 def _create_venv(box: BuildContainer, service: ServicePlan) -> str | None:

@@ -1,0 +1,88 @@
+"""`render-sim explain`: read a build log safely and diagnose it.
+
+`read_log` turns a path (or "-" for standard input) into text, refusing what is not a log:
+a missing path, an empty file, binary data. Logs are decoded as UTF-8 with replacement, so a
+stray Latin-1 byte does not stop a diagnosis; UTF-16 logs (what PowerShell's `>` writes) are
+recognised by their byte-order mark. There is no size cap: 50 MB logs are read in one go.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from pathlib import Path
+
+from simulator.classifier import classify
+from simulator.diagnosis import Diagnosis, DiagnosisContext
+from simulator.errors import InputError
+from simulator.wheels import PackageIndex
+
+SNIFF_BYTES = 64 * 1024  # how much of the start is checked for binary content
+MAX_BAD_FRACTION = 0.3  # above this share of undecodable characters the input is binary
+
+_HINT = "Pass the build log as a text file (copy it from Render's Logs page), or '-' for stdin."
+
+
+def read_log(path_or_dash: str) -> str:
+    """The text of a log file, or of standard input for "-".
+
+    Raises `InputError` (exit code 6) when the file is missing, unreadable, empty or binary.
+    """
+    name = "standard input" if path_or_dash == "-" else path_or_dash
+    if path_or_dash == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(path_or_dash)
+        if not path.exists():
+            raise InputError(f"log file not found: {path}", hint=_HINT)
+        if path.is_dir():
+            raise InputError(f"{path} is a directory, not a log file", hint=_HINT)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}", hint=_HINT) from exc
+    return decode_log(data, name)
+
+
+def decode_log(data: bytes, name: str = "the log") -> str:
+    """Decode log bytes, refusing empty and binary input (see `read_log`)."""
+    if not data.strip():
+        raise InputError(f"{name} is empty: there is nothing to diagnose", hint=_HINT)
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            text = data.decode(encoding, errors="replace")
+            break
+    else:
+        head = data[:SNIFF_BYTES]
+        if b"\x00" in head:
+            raise InputError(
+                f"{name} looks binary (it contains NUL bytes), not like a build log",
+                hint=_HINT,
+            )
+        sample = head.decode("utf-8", errors="replace")
+        if sample.count("\ufffd") > MAX_BAD_FRACTION * max(len(sample), 1):
+            raise InputError(
+                f"{name} looks binary (most of it is not valid UTF-8 text)", hint=_HINT
+            )
+        text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise InputError(f"{name} is empty: there is nothing to diagnose", hint=_HINT)
+    return text
+
+
+def explain(
+    text: str, context: DiagnosisContext | None = None, index: PackageIndex | None = None
+) -> Diagnosis:
+    """Diagnose a log's text (see `simulator.classifier.classify`)."""
+    return classify(text, context, index)
+
+
+def explain_file(
+    path_or_dash: str, context: DiagnosisContext | None = None, index: PackageIndex | None = None
+) -> Diagnosis:
+    """Read a log with `read_log` and diagnose it."""
+    return explain(read_log(path_or_dash), context, index)
