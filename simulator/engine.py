@@ -32,6 +32,9 @@ from docker.types import Mount
 from simulator.errors import DockerUnavailableError
 
 LABEL = "render-sim"
+# Only what a BuildContainer creates carries a run id: images carry `render-sim` too, and a
+# container a user starts from a render-sim image inherits that label, so clean() must not use it.
+RUN_LABEL = "render-sim.run"
 MIN_API_VERSION = (1, 41)  # Docker 20.10
 RENDER_HOME = "/opt/render"
 PROJECT_DIR = "/opt/render/project"
@@ -111,7 +114,7 @@ class BuildContainer:
 
     # -- life ---------------------------------------------------------------------------------
     def __enter__(self) -> BuildContainer:
-        labels = {LABEL: "1", "render-sim.run": self.run_id, **self.labels}
+        labels = {LABEL: "1", RUN_LABEL: self.run_id, **self.labels}
         try:
             mounts = []
             for target, suffix in ((RENDER_HOME, "render"), ("/tmp", "tmp")):
@@ -335,18 +338,18 @@ class _LineDecoder:
 
 def leftovers(client: docker.DockerClient) -> tuple[list[str], list[str]]:
     """Names of render-sim's containers and volumes that still exist (by label)."""
-    containers = [c.name for c in client.containers.list(all=True, filters={"label": LABEL})]
-    volumes = [v.name for v in client.volumes.list(filters={"label": LABEL})]
+    containers = [c.name for c in client.containers.list(all=True, filters={"label": RUN_LABEL})]
+    volumes = [v.name for v in client.volumes.list(filters={"label": RUN_LABEL})]
     return containers, volumes
 
 
 def clean(client: docker.DockerClient) -> tuple[list[str], list[str]]:
     """Remove every render-sim container and volume (by label), and only those."""
     containers, volumes = [], []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
         container.remove(force=True, v=True)
         containers.append(container.name)
-    for volume in client.volumes.list(filters={"label": LABEL}):
+    for volume in client.volumes.list(filters={"label": RUN_LABEL}):
         try:
             volume.remove(force=True)
             volumes.append(volume.name)

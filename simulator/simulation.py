@@ -193,7 +193,9 @@ def diagnose(
 
 def _create_venv(box: BuildContainer, service: ServicePlan) -> str | None:
     """Create Render's venv with the chosen interpreter; the error text when that fails."""
-    python = f"/opt/render/project/python/Python-{service.python.version}/bin/python3"
+    # python3.X, as Render's venv: tools then print `.venv/bin/python3.14` as in Render's logs
+    minor = ".".join(service.python.version.split(".")[:2])
+    python = f"/opt/render/project/python/Python-{service.python.version}/bin/python{minor}"
     code, output = box.call([python, "-m", "venv", VENV], env={"HOME": "/opt/render"})
     return None if code == 0 else output.strip() or f"creating {VENV} failed (exit {code})"
 

@@ -42,7 +42,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from simulator import __version__
+from simulator import __version__, locations
 
 #: Render's native runtime is Debian 12 bookworm (render-facts.md 2.1), which ships glibc 2.36.
 RENDER_GLIBC: tuple[int, int] = (2, 36)
@@ -94,11 +94,11 @@ class _Project:
 
 
 def default_cache_dir() -> Path:
-    """$RENDER_SIM_CACHE/index when set, else ~/.cache/render-sim/index."""
+    """$RENDER_SIM_CACHE/index when set, else render-sim's home (`RENDER_SIM_HOME`)/index."""
     root = os.environ.get("RENDER_SIM_CACHE")
     if root:
         return Path(root) / "index"
-    return Path.home() / ".cache" / "render-sim" / "index"
+    return locations.subdir("index")
 
 
 def _ssl_context() -> ssl.SSLContext:

@@ -46,7 +46,7 @@ def clean_run(
     """A render-sim-labelled container and volume, an unlabelled pair, then `render-sim clean`."""
     suffix = uuid.uuid4().hex[:8]
     repo = tmp_path_factory.mktemp("clean") / "repo"
-    labels = {"render-sim": "1", "render-sim.repo": str(repo)}
+    labels = {"render-sim": "1", "render-sim.run": suffix, "render-sim.repo": str(repo)}
     render_sim_image = built_images["3.14"].tag
     user_image = _empty_image(client, f"render-sim-test-empty:{suffix}")
     made: list[Any] = [
@@ -107,11 +107,6 @@ def test_clean_reports_what_it_removed(clean_run: CleanRun) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render-sim's images carry the `render-sim` label and containers inherit it, so "
-    "clean's label filter also matches containers a user ran from a render-sim image",
-)
 def test_clean_keeps_user_container_run_from_a_render_sim_image(
     clean_run: CleanRun, client: docker.DockerClient
 ) -> None:

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/render-sim-test.sock"}
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "simulator.cli", *args],
         capture_output=True,
@@ -42,14 +44,25 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_command_accepts_json() -> None:
-    for command in (["simulate"], ["plan"], ["doctor"], ["clean"], ["images", "list"], ["images", "build"], ["images", "prune"]):
+    for command in (
+        ["simulate"],
+        ["plan"],
+        ["explain"],
+        ["doctor"],
+        ["clean"],
+        ["images", "list"],
+        ["images", "build"],
+        ["images", "prune"],
+    ):
         result = run(*command, "--help")
         assert result.returncode == 0, command
         assert "--json" in result.stdout, command
 
 
 def test_bad_blueprint_exits_2_naming_file_line_and_fix(tmp_path: Path) -> None:
-    (tmp_path / "render.yaml").write_text("services:\n  - type: web\n    name: api\n    runtime: python\n    pythonVersion: '3.12'\n    buildCommand: pip install .\n")
+    (tmp_path / "render.yaml").write_text(
+        "services:\n  - type: web\n    name: api\n    runtime: python\n    pythonVersion: '3.12'\n    buildCommand: pip install .\n"
+    )
     result = run("plan", str(tmp_path))
     assert result.returncode == 2
     assert "render.yaml:5" in result.stderr
@@ -86,7 +99,13 @@ def test_errors_are_json_with_json_option(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "option",
-    [["--memory", "lots"], ["--timeout", "soon"], ["--created", "yesterday"], ["--cpus", "0"], ["--memory", "1k"]],
+    [
+        ["--memory", "lots"],
+        ["--timeout", "soon"],
+        ["--created", "yesterday"],
+        ["--cpus", "0"],
+        ["--memory", "1k"],
+    ],
 )
 def test_bad_option_values_exit_2(tmp_path: Path, option: list[str]) -> None:
     result = run("plan", str(tmp_path), "--build-command", "true", *option)
@@ -102,3 +121,29 @@ def test_partial_python_version_is_rejected_as_render_does(tmp_path: Path) -> No
     result = run("plan", str(tmp_path), "--build-command", "true", "--python", "3.11")
     assert result.returncode == 2
     assert "major, minor, and patch" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "why"), [(b"", "empty"), (b"\x00\x01\x02binary", "binary")])
+def test_explain_bad_input_exits_6_without_traceback(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    log = tmp_path / "build.log"
+    log.write_bytes(content)
+    result = run("explain", str(log), "--offline")
+    assert result.returncode == 6
+    assert why in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_explain_reads_stdin_and_prints_json() -> None:
+    log = "==> Using Python version 3.11.9 (default)\nERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator.cli", "explain", "-", "--json", "--offline"],
+        input=log,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["class"] == "requirements-file-missing"
