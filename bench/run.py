@@ -37,14 +37,33 @@ def _quiet(_kind: str, _line: str) -> None:
     """Echo nothing."""
 
 
-def bench_explain() -> dict[str, object]:
+def _explain_at(size_mb: float) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "bench_explain.py"), "--json-only"],
+        [
+            sys.executable,
+            str(REPO / "bench" / "bench_explain.py"),
+            "--json-only",
+            "--size-mb",
+            str(size_mb),
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     return json.loads(out)
+
+
+def bench_explain() -> dict[str, object]:
+    """Throughput at 50 MB, and at 25 MB to show the time grows linearly with the size."""
+    full, half = _explain_at(50), _explain_at(25)
+    per_mb = {
+        r["log"]: {
+            "25MB_s_per_MB": round(h["seconds"] / h["megabytes"], 4),
+            "50MB_s_per_MB": round(r["seconds"] / r["megabytes"], 4),
+        }
+        for r, h in zip(full["results"], half["results"], strict=True)
+    }
+    return {**full, "linearity": per_mb}
 
 
 def bench_corpus() -> dict[str, object]:

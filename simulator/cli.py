@@ -22,6 +22,8 @@ from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
 from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
 from simulator.explain import explain_file
 from simulator.plan import Options, make_plan
+from simulator.preflight import check_repo
+from simulator.preflight_view import check_to_json, print_check
 from simulator.simulation import build_image, diagnose, simulate_service
 from simulator.wheels import PackageIndex
 
@@ -295,6 +297,41 @@ def explain(
         report.print_json(diagnosis_to_json(diagnosis))
     else:
         print_diagnosis(diagnosis, report.stdout_console())
+
+
+@app.command()
+def check(
+    repo: Repo = Path("."),
+    service: Service = None,
+    json_out: Json = False,
+    build_command: BuildCommand = None,
+    env_file: EnvFile = None,
+    python: Python = None,
+    created: Created = None,
+    index_url: Annotated[
+        str | None,
+        typer.Option(
+            "--index-url", help="Package index (default: the requirements' own, else PyPI)."
+        ),
+    ] = None,
+) -> None:
+    """List the packages pip would build from source on Render (no Docker, seconds); exit 1 if any."""
+    options = Options(
+        service=service,
+        build_command=build_command,
+        env_file=env_file,
+        python=python,
+        created=_date(created),
+        probe_network=False,
+    )
+    console = report.stderr_console() if json_out else report.stdout_console()
+    with console.status("resolving wheels-only for Render's Python…"):
+        result = check_repo(repo, options, index_url=index_url)
+    if json_out:
+        report.print_json(check_to_json(result))
+    else:
+        print_check(result, console)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

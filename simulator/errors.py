@@ -84,11 +84,11 @@ class InputError(RenderSimError):
 # name -> (code, meaning); README.md's exit-code table must match this exactly.
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
-    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout)",
+    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be built from source",
     UsageError.return_code: "bad blueprint, configuration or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
     DockerUnavailableError.return_code: "Docker engine unavailable",
     ImageUnavailableError.return_code: "build image not available for that Python version",
-    InputError.return_code: "input to explain/check cannot be read (empty, binary, too large)",
+    InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
     130: "interrupted (Ctrl-C); the container was removed",
 }

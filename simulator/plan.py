@@ -59,6 +59,7 @@ class Options:
         None  # None: detect from the host's PIP_CERT/SSL_CERT_FILE/REQUESTS_CA_BUNDLE
     )
     no_ca: bool = False
+    probe_network: bool = True  # False: skip the crates.io probe (commands that run no build)
 
 
 @dataclass(frozen=True)
@@ -376,9 +377,9 @@ def _service_plan(
             "the base image is decided when the build starts: a stand-in, if used, differs from "
             "Render in its Python patch release and glibc (shown then)"
         )
-    differences += _fixed_differences(limits, ca_cert, ca_source)
+    differences += _fixed_differences(limits, ca_cert, ca_source, options.probe_network)
     render_env = _render_env(service, git, repo, choice.version, uv_version, ca_cert)
-    if not crates_io_reachable():
+    if options.probe_network and not crates_io_reachable():
         # Unreachable is unreachable: retries only add minutes that Render's build never spends.
         render_env["CARGO_NET_RETRY"] = "0"
     return ServicePlan(
@@ -401,7 +402,9 @@ def _service_plan(
     )
 
 
-def _fixed_differences(limits: Limits, ca_cert: Path | None, ca_source: str) -> list[str]:
+def _fixed_differences(
+    limits: Limits, ca_cert: Path | None, ca_source: str, probe_network: bool = True
+) -> list[str]:
     out = []
     if limits.memory_bytes != RENDER.memory_bytes:
         out.append(f"memory limit {_size(limits.memory_bytes)} (Render's build pipeline: 8 GB)")
@@ -409,7 +412,7 @@ def _fixed_differences(limits: Limits, ca_cert: Path | None, ca_source: str) -> 
         out.append(f"{limits.cpus:g} CPUs (Render's build pipeline: 2)")
     if limits.timeout_s != RENDER.timeout_s:
         out.append(f"time limit {limits.timeout_s / 60:g} min (Render: 120 min)")
-    if not crates_io_reachable():
+    if probe_network and not crates_io_reachable():
         out.append(
             "crates.io is not reachable from here: a Rust source build (pydantic-core, tiktoken, "
             "...) fails here on the network, where Render fails at once with `Read-only file "
