@@ -71,7 +71,7 @@ def action_summary(action: FixAction) -> str:
     return str(action.to_dict())
 
 
-def _fix_block(number: int, fix: Fix) -> Group:
+def fix_block(number: int, fix: Fix) -> Group:
     title = Text(f"{number}. ", style="bold")
     title.append(fix.title, style="bold")
     if fix.checked:
@@ -118,7 +118,7 @@ def print_diagnosis(diagnosis: Diagnosis, console: Console) -> None:
         console.print()
         console.print(Text("Fixes", style="bold"))
         for number, fix in enumerate(diagnosis.fixes, 1):
-            console.print(Padding(_fix_block(number, fix), (0, 0, 0, 2)))
+            console.print(Padding(fix_block(number, fix), (0, 0, 0, 2)))
 
     if diagnosis.warnings:
         console.print()

@@ -6,6 +6,9 @@ of the package or of the parent that pins it, the release that resolves a confli
 index a missing release needs, a corrected build command. Generators ask the optional
 `PackageIndex` (`simulator.wheels`) and say whether the fix was checked against real metadata;
 their wording comes from the catalogue's `generators:` section.
+
+`no_wheel_fixes` gives the fixes of a package without a wheel for a Python when there is no
+build log (what `render-sim check` predicts): the same templates and generators as a diagnosis.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from simulator.catalogue import GENERATORS
+from simulator.catalogue import GENERATORS, load_rules
 from simulator.culprit import Conflict, Culprit, probe_version, spec_allows
 from simulator.diagnosis import (
     BuildCommand,
@@ -32,7 +35,8 @@ from simulator.diagnosis import (
     SetEnv,
 )
 from simulator.logtext import Hit, ScannedLog, fixed_matcher
-from simulator.mentions import Mentions, exact_version, parse_requirement
+from simulator.mentions import Mention, Mentions, exact_version, parse_requirement
+from simulator.python_in_log import python_fields
 from simulator.rules import Catalogue, FixTemplate, render_template
 from simulator.wheels import (
     RENDER_PYTHON_MINORS,
@@ -47,6 +51,7 @@ from simulator.wheels import (
 )
 
 PYTORCH_PACKAGES = frozenset({"torch", "torchvision", "torchaudio"})
+NO_WHEEL_CLASS = "no-wheel-python-too-new"  # the rule whose fixes `no_wheel_fixes` gives
 
 
 def _minor_key(minor: str) -> tuple[int, int]:
@@ -67,7 +72,7 @@ class FixInputs:
     index: PackageIndex | None
     culprit: Culprit | None
     conflict: Conflict | None
-    decisive: Hit
+    decisive: Hit | None = None  # the rule's decisive line; None without a build log
 
     def text(self, generator: str, variant: str, **extra: str) -> str:
         return render_template(
@@ -375,7 +380,8 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
 
     available = []
     for hit in inputs.log.hits(_FROM_VERSIONS):
-        if hit.start == inputs.decisive.start or "satisfies the requirement" in hit.text:
+        decisive = inputs.decisive is not None and hit.start == inputs.decisive.start
+        if decisive or "satisfies the requirement" in hit.text:
             available = [
                 v.strip()
                 for v in hit.match["versions"].split(",")
@@ -478,3 +484,48 @@ def build_fixes(templates: Sequence[FixTemplate], inputs: FixInputs) -> list[Fix
         else:
             fixes.append(_static_fix(inputs, template))
     return fixes
+
+
+def no_wheel_fixes(
+    package: PackageRef,
+    python: PythonInfo,
+    context: DiagnosisContext,
+    index: PackageIndex | None,
+    *,
+    parent: str | None = None,
+    direct: bool = False,
+) -> list[Fix]:
+    """The fixes `explain` gives for `no-wheel-python-too-new`, without a build log: the newest
+    Python with wheels for `package`, and the first release of the package (or of its parent,
+    e.g. pydantic for pydantic-core) with wheels for `python`.
+
+    `parent` is the requirement that pulled the package in ("pydantic==2.9.2"); `direct` says
+    whether the requirements also name the package themselves.
+    """
+    catalogue = load_rules()
+    rule = next(r for r in catalogue.rules if r.failure_class == NO_WHEEL_CLASS)
+    fields: dict[str, str] = dict(rule.defaults)
+    fields.update(python_fields(python))
+    fields.update(
+        package=package.name,
+        package_label=str(package),
+        version=package.version or "",
+        build_command=context.build_command or "",
+        index_name=index.description if index is not None else "the package index",
+        conflict="",
+        download_note="",
+    )
+    # The generators read the parent from the culprit's `Collecting` line; here it is known.
+    collected = Mention(0, package.name, package.version, "collect", parent=parent, direct=direct)
+    inputs = FixInputs(
+        catalogue,
+        ScannedLog(""),
+        fields,
+        package,
+        python,
+        context,
+        index,
+        Culprit(package, 0, None, collected),
+        None,
+    )
+    return build_fixes(rule.fixes, inputs)

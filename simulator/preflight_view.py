@@ -12,9 +12,8 @@ from rich.console import Console, Group
 from rich.padding import Padding
 from rich.text import Text
 
-from simulator.diagnosis import Fix
-from simulator.diagnosis_view import action_summary
-from simulator.preflight import CheckReport, ServiceCheck, SourceBuild
+from simulator.check_results import CheckReport, ServiceCheck, SourceBuild
+from simulator.diagnosis_view import fix_block
 
 _SELECTED_BY = {
     "default": "Render's default for a new service",
@@ -32,17 +31,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _fix_block(number: int, fix: Fix) -> Group:
-    title = Text(f"{number}. ", style="bold")
-    title.append(fix.title, style="bold")
-    if fix.checked:
-        title.append("  ✓ checked against the package index", style="green")
-    parts: list[Text | Padding] = [title, Padding(Text(fix.detail), (0, 0, 0, 3))]
-    if fix.action is not None:
-        parts.append(Padding(Text("→ " + action_summary(fix.action), style="cyan"), (0, 0, 0, 3)))
-    return Group(*parts)
-
-
 def _source_build(build: SourceBuild) -> Group:
     head = Text("• ", style="bold red")
     head.append(str(build), style="bold")
@@ -57,7 +45,7 @@ def _source_build(build: SourceBuild) -> Group:
             )
         )
     for number, fix in enumerate(build.fixes, 1):
-        parts.append(Padding(_fix_block(number, fix), (0, 0, 0, 2)))
+        parts.append(Padding(fix_block(number, fix), (0, 0, 0, 2)))
     return Group(*parts)
 
 

@@ -122,6 +122,8 @@ class PackageIndex:
 
     `base_url` is an index root such as "https://pypi.org" (JSON API first, then
     `/simple/<name>/`), or a simple index URL ending in "/simple" (simple API only).
+    `simple_only` says whether to use only the simple API; by default, whether `base_url` ends
+    in "/simple".
     """
 
     def __init__(
@@ -131,6 +133,8 @@ class PackageIndex:
         offline: bool = False,
         timeout: float = 10,
         ttl: float = DEFAULT_TTL,
+        *,
+        simple_only: bool | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -141,7 +145,9 @@ class PackageIndex:
         self._requires: dict[tuple[str, str], IndexList[str]] = {}
         self._ssl: ssl.SSLContext | None = None
         self._network_failed = False
-        self._simple_only = self.base_url.endswith("/simple")
+        self._simple_only = (
+            self.base_url.endswith("/simple") if simple_only is None else simple_only
+        )
 
     def __repr__(self) -> str:
         return f"PackageIndex({self.base_url!r}, offline={self.offline})"
@@ -162,9 +168,9 @@ class PackageIndex:
     def files(self, name: str, version: str) -> IndexList[DistFile]:
         """The files of one release; empty with `checked` True when the release does not exist."""
         project = self._project(name)
-        wanted = _normal_version(version)
+        wanted = normal_version(version)
         for listed, files in project.releases.items():
-            if _normal_version(listed) == wanted:
+            if normal_version(listed) == wanted:
                 return IndexList(files, checked=project.checked, origin=project.origin)
         return IndexList((), checked=project.checked, origin=project.origin)
 
@@ -174,7 +180,7 @@ class PackageIndex:
         From the JSON API (`/pypi/<name>/<version>/json`), else from a wheel's PEP 658 metadata
         file (`<wheel url>.metadata`); with neither, an empty unchecked list.
         """
-        key = (canonicalize_name(name), _normal_version(version))
+        key = (canonicalize_name(name), normal_version(version))
         if key in self._requires:
             return self._requires[key]
         result = self._fetch_requires(name, version)
@@ -246,7 +252,7 @@ class PackageIndex:
             files = _files_from_simple_html(body.decode("utf-8", "replace"), final_url)
         releases: dict[str, list[DistFile]] = {}
         for dist in files:
-            version = _version_from_filename(dist.filename)
+            version = version_from_filename(dist.filename)
             if version is not None:
                 releases.setdefault(version, []).append(dist)
         return {version: tuple(items) for version, items in releases.items()}
@@ -255,7 +261,7 @@ class PackageIndex:
 
     def _fetch_requires(self, name: str, version: str) -> IndexList[str]:
         canonical = canonicalize_name(name)
-        cache_key = f"requires/{canonical}/{_normal_version(version)}"
+        cache_key = f"requires/{canonical}/{normal_version(version)}"
         cached = self._cache_read(cache_key, RELEASE_TTL)
         if cached is not None:
             return IndexList(cached.get("requires_dist", []), origin="cache")
@@ -377,7 +383,7 @@ def _releases_from_json_api(data: Any, final_url: str) -> dict[str, tuple[DistFi
     return releases
 
 
-class _AnchorParser(HTMLParser):
+class AnchorParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.anchors: list[tuple[dict[str, str | None], str]] = []
@@ -400,7 +406,7 @@ class _AnchorParser(HTMLParser):
 
 
 def _files_from_simple_html(html: str, page_url: str) -> list[DistFile]:
-    parser = _AnchorParser()
+    parser = AnchorParser()
     parser.feed(html)
     files = []
     for attrs, text in parser.anchors:
@@ -436,7 +442,7 @@ def _project_from_cache(data: dict[str, Any], origin: str) -> _Project:
     return _Project(releases, checked=True, origin=origin)
 
 
-def _version_from_filename(filename: str) -> str | None:
+def version_from_filename(filename: str) -> str | None:
     try:
         if filename.endswith(".whl"):
             return str(parse_wheel_filename(filename)[1])
@@ -445,7 +451,7 @@ def _version_from_filename(filename: str) -> str | None:
         return None
 
 
-def _normal_version(version: str) -> str:
+def normal_version(version: str) -> str:
     try:
         return str(Version(version))
     except InvalidVersion:

@@ -25,7 +25,9 @@ def test_official_base_is_the_bookworm_slim_image() -> None:
 
 
 def test_image_key_changes_with_what_built_it() -> None:
-    base = images.BaseImage("python:3.13.4-slim-bookworm", "official", "sha256:aaa", "3.13.4", "2.36", "bookworm")
+    base = images.BaseImage(
+        "python:3.13.4-slim-bookworm", "official", "sha256:aaa", "3.13.4", "2.36", "bookworm"
+    )
     spec = images.ImageSpec("3.13.4", base, "2.1.3")
     assert spec.key == images.ImageSpec("3.13.4", base, "2.1.3").key
     assert spec.key != images.ImageSpec("3.13.4", base, "1.7.1").key
@@ -35,14 +37,18 @@ def test_image_key_changes_with_what_built_it() -> None:
 
 
 def test_standin_differences_name_patch_and_glibc() -> None:
-    base = images.BaseImage("render-sim/python-standin:3.14-forky-x", "standin", "id", "3.14.8", "2.43", "forky")
+    base = images.BaseImage(
+        "render-sim/python-standin:3.14-forky-x", "standin", "id", "3.14.8", "2.43", "forky"
+    )
     text = " ".join(base.differences("3.14.3"))
     assert "3.14.8" in text and "3.14.3" in text
     assert "2.43" in text and "2.36" in text
 
 
 def test_official_base_has_no_differences() -> None:
-    base = images.BaseImage("python:3.14.3-slim-bookworm", "official", "id", "3.14.3", "2.36", "bookworm")
+    base = images.BaseImage(
+        "python:3.14.3-slim-bookworm", "official", "id", "3.14.3", "2.36", "bookworm"
+    )
     assert base.differences("3.14.3") == []
 
 

@@ -102,7 +102,9 @@ def test_unreachable_crates_io_turns_cargo_retries_off_and_says_so(tmp_path: Pat
     assert any("crates.io" in d and "os error 30" in d for d in service.differences)
 
 
-def test_reachable_crates_io_keeps_cargo_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reachable_crates_io_keeps_cargo_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(plan_mod, "crates_io_reachable", lambda: True)
     write(tmp_path, {"render.yaml": BLUEPRINT})
     service = make_plan(tmp_path, Options()).services[0]
@@ -118,8 +120,12 @@ def test_uv_is_planned_only_with_uv_lock(tmp_path: Path) -> None:
 
 def test_poetry_default_follows_creation_date(tmp_path: Path) -> None:
     write(tmp_path, {"render.yaml": BLUEPRINT})
-    assert make_plan(tmp_path, Options(created=date(2025, 1, 1))).services[0].poetry_version == "1.7.1"
-    assert make_plan(tmp_path, Options(created=date(2025, 7, 1))).services[0].poetry_version == "2.1.3"
+    assert (
+        make_plan(tmp_path, Options(created=date(2025, 1, 1))).services[0].poetry_version == "1.7.1"
+    )
+    assert (
+        make_plan(tmp_path, Options(created=date(2025, 7, 1))).services[0].poetry_version == "2.1.3"
+    )
 
 
 def test_explicit_ca_cert_is_used_and_reported(tmp_path: Path) -> None:
@@ -130,7 +136,9 @@ def test_explicit_ca_cert_is_used_and_reported(tmp_path: Path) -> None:
     assert built.services[0].build_env()["CARGO_HTTP_CAINFO"] == plan_mod.CA_IN_IMAGE
 
 
-def test_ca_cert_is_detected_from_host_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ca_cert_is_detected_from_host_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bundle = tmp_path / "bundle.pem"
     bundle.write_text("x")
     for name in plan_mod.CA_HOST_SOURCES:
@@ -163,13 +171,25 @@ def test_build_command_option_simulates_repo_without_blueprint(tmp_path: Path) -
 
 
 def test_blueprint_with_only_other_runtimes_is_nothing_to_build(tmp_path: Path) -> None:
-    write(tmp_path, {"render.yaml": "services:\n  - type: web\n    name: site\n    runtime: node\n    buildCommand: npm ci\n"})
+    write(
+        tmp_path,
+        {
+            "render.yaml": "services:\n  - type: web\n    name: site\n    runtime: node\n    buildCommand: npm ci\n"
+        },
+    )
     with pytest.raises(NothingToBuildError):
         make_plan(tmp_path, Options())
 
 
 def test_bad_blueprint_is_a_configuration_error(tmp_path: Path) -> None:
-    write(tmp_path, {"render.yaml": BLUEPRINT.replace("    runtime: python\n", "    runtime: python\n    pythonVersion: '3.12'\n")})
+    write(
+        tmp_path,
+        {
+            "render.yaml": BLUEPRINT.replace(
+                "    runtime: python\n", "    runtime: python\n    pythonVersion: '3.12'\n"
+            )
+        },
+    )
     with pytest.raises(ConfigurationError) as raised:
         make_plan(tmp_path, Options())
     assert raised.value.return_code == 2
@@ -180,7 +200,9 @@ def test_root_dir_limits_files_and_sets_workdir(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "render.yaml": BLUEPRINT.replace("    runtime: python\n", "    runtime: python\n    rootDir: backend\n"),
+            "render.yaml": BLUEPRINT.replace(
+                "    runtime: python\n", "    runtime: python\n    rootDir: backend\n"
+            ),
             "backend/requirements.txt": "flask\n",
             "frontend/package.json": "{}",
         },
@@ -206,7 +228,10 @@ def test_render_log_lines_follow_renders_order(tmp_path: Path) -> None:
     write(tmp_path, {"render.yaml": BLUEPRINT})
     lines = make_plan(tmp_path, Options(created=date(2026, 3, 1))).services[0].render_log_lines()
     assert lines[0] == "==> Using Python version 3.14.3 (default)"
-    assert lines[1] == "==> Docs on specifying a Python version: https://render.com/docs/python-version"
+    assert (
+        lines[1]
+        == "==> Docs on specifying a Python version: https://render.com/docs/python-version"
+    )
     assert lines[-1] == "==> Running build command 'pip install -r requirements.txt'..."
 
 
