@@ -14,10 +14,8 @@ the memory limit and would turn a big download into a false out-of-memory).
 from __future__ import annotations
 
 import contextlib
-import io
 import queue
 import shlex
-import tarfile
 import threading
 import time
 import uuid
@@ -179,20 +177,6 @@ class BuildContainer:
         """Unpack a tar archive at `dest` (which must be on a writable volume)."""
         if not self.container.put_archive(dest, tar_bytes):
             raise RuntimeError(f"copying files into {dest} failed")
-
-    def read_file(self, path: str) -> str | None:
-        """The text of a file in the container, or None when it does not exist."""
-        try:
-            stream, _ = self.container.get_archive(path)
-        except docker.errors.NotFound:
-            return None
-        data = io.BytesIO(b"".join(stream))
-        with tarfile.open(fileobj=data) as tar:
-            member = tar.next()
-            if member is None:
-                return None
-            extracted = tar.extractfile(member)
-            return extracted.read().decode(errors="replace") if extracted else None
 
     def call(
         self, argv: list[str], env: Mapping[str, str] | None = None, workdir: str = SRC_DIR

@@ -378,7 +378,7 @@ def _service_plan(
             "Render in its Python patch release and glibc (shown then)"
         )
     differences += _fixed_differences(limits, ca_cert, ca_source, options.probe_network)
-    render_env = _render_env(service, git, repo, choice.version, uv_version, ca_cert)
+    render_env = _render_env(service, git, repo, uv_version, ca_cert)
     if options.probe_network and not crates_io_reachable():
         # Unreachable is unreachable: retries only add minutes that Render's build never spends.
         render_env["CARGO_NET_RETRY"] = "0"
@@ -407,7 +407,9 @@ def _fixed_differences(
 ) -> list[str]:
     out = []
     if limits.memory_bytes != RENDER.memory_bytes:
-        out.append(f"memory limit {_size(limits.memory_bytes)} (Render's build pipeline: 8 GB)")
+        out.append(
+            f"memory limit {memory_text(limits.memory_bytes)} (Render's build pipeline: 8 GB)"
+        )
     if limits.cpus != RENDER.cpus:
         out.append(f"{limits.cpus:g} CPUs (Render's build pipeline: 2)")
     if limits.timeout_s != RENDER.timeout_s:
@@ -435,23 +437,22 @@ def _fixed_differences(
     return out
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024**3:g} GB" if n >= 1024**3 else f"{n / 1024**2:g} MB"
+def memory_text(n: int, sep: str = " ") -> str:
+    """A memory size as people write it: "8 GB", "512 MB" (sep="" gives Render's "8GB")."""
+    return f"{n / 1024**3:g}{sep}GB" if n >= 1024**3 else f"{n / 1024**2:g}{sep}MB"
 
 
 def _render_env(
     service: Service,
     git: source.GitInfo,
     repo: Path,
-    version: str,
     uv_version: str,
     ca_cert: Path | None,
 ) -> dict[str, str]:
     """The variables Render sets for a Python build (render-facts 2.4), and PATH/HOME."""
     service_id = "srv-" + hashlib.sha256(f"{repo}:{service.name}".encode()).hexdigest()[:20]
-    path = f"{VENV}/bin:/opt/render/project/poetry/bin:{BASE_PATH}"
-    if uv_version:
-        path = f"{VENV}/bin:{UV_DIR}/bin:/opt/render/project/poetry/bin:{BASE_PATH}"
+    uv_bin = [f"{UV_DIR}/bin"] if uv_version else []
+    path = ":".join([f"{VENV}/bin", *uv_bin, "/opt/render/project/poetry/bin", BASE_PATH])
     web = service.type == "web"
     env = {
         "PATH": path,

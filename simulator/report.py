@@ -99,7 +99,7 @@ def print_plan(plan: BuildPlan, console: Console, *, files_shown: int = 8) -> No
                 table, title=f"[bold]{escape(service.name)}[/] ({service.type})", title_align="left"
             )
         )
-        for warning in (*service.warnings,):
+        for warning in service.warnings:
             console.print(f"[bold yellow]warning:[/] {escape(warning)}")
         if service.differences:
             console.print("[bold]Differences from Render for this run:[/]")

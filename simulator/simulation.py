@@ -19,7 +19,7 @@ from simulator.buildlog import BuildLog, Echo, log_path_for
 from simulator.classifier import classify
 from simulator.diagnosis import Diagnosis, DiagnosisContext
 from simulator.engine import SRC_DIR, BuildContainer, ExecResult
-from simulator.plan import VENV, BuildPlan, ServicePlan
+from simulator.plan import VENV, BuildPlan, ServicePlan, memory_text
 from simulator.wheels import PackageIndex
 
 TROUBLESHOOTING = (
@@ -208,7 +208,7 @@ def _finish(
     started: float,
     result: ExecResult,
 ) -> BuildResult:
-    limit_text = _limit_text(service.limits.memory_bytes)
+    limit_text = memory_text(service.limits.memory_bytes, sep="")
     if result.oom_killed:
         outcome = "out-of-memory"
         event = f"Ran out of memory (used over {limit_text}) while building your code."
@@ -247,12 +247,6 @@ def _finish(
         last_error_lines=[] if outcome == "succeeded" else last_error_lines(log.lines),
         log_text=log.text(),
     )
-
-
-def _limit_text(memory_bytes: int) -> str:
-    if memory_bytes >= 1024**3:
-        return f"{memory_bytes / 1024**3:g}GB"
-    return f"{memory_bytes / 1024**2:g}MB"
 
 
 def last_error_lines(lines: list[str], limit: int = 12) -> list[str]:
