@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 REPO ?= examples/fastapi-pydantic
 ARGS ?=
 
-.PHONY: setup engine simulate test test-unit test-docker bench lint clean help
+.PHONY: setup engine simulate scenarios test test-unit test-docker test-scenarios bench lint clean help
 
 help:
 	@echo "make simulate [REPO=path] [ARGS='--service web']  simulate a repo (default: the shipped example)"
 	@echo "make test                                          every test (unit and real Docker)"
+	@echo "make test-scenarios                                the hermetic regression scenarios"
+	@echo "make scenarios                                     the online scenarios (real PyPI)"
 	@echo "make bench                                         benchmarks, figures in bench/results.json"
 	@echo "make lint                                          ruff and mypy"
 
@@ -27,6 +29,9 @@ engine:
 simulate: setup engine
 	$(BIN)/render-sim simulate $(REPO) $(ARGS)
 
+scenarios: setup engine
+	$(BIN)/render-sim scenarios run --kind online --jobs 2 $(ARGS)
+
 test: setup engine
 	$(BIN)/python -m pytest
 
@@ -35,6 +40,9 @@ test-unit: setup
 
 test-docker: setup engine
 	$(BIN)/python -m pytest tests/docker
+
+test-scenarios: setup engine
+	$(BIN)/python -m pytest tests/docker/test_scenarios_hermetic.py
 
 bench: setup engine
 	$(BIN)/python bench/run.py

@@ -1,43 +1,56 @@
 """`make bench`: render-sim's benchmarks, figures written to bench/results.json.
 
+Sections, in the order they run (each module's docstring says how it measures):
 - explain: throughput on ~50 MB logs (bench_explain.py);
 - corpus: classification accuracy over the failure corpus (shared/corpus beside the repo);
-- simulate: warm time to diagnosis for the shipped example (images already built), median of
-  several runs, and render-sim's own fixed cost (plan, copy, container start, venv) measured on
-  a build command that does nothing.
+- check: `render-sim check` on a 50-package requirements file (check.py);
+- overhead: render-sim against a bare Docker run of the same 10-second build, and the fixed cost
+  of an empty build phase by phase (overhead.py, phases.py);
+- example: warm time to diagnosis for examples/fastapi-pydantic (example.py);
+- build_cache: first, second and cleared deploy with pip and with uv (build_cache.py);
+- images: cold and warm image time per Python, cold under a namespace of the bench's own
+  (cold_images.py);
+- scenarios: the hermetic scenario suite with one and two workers (scenario_suite.py).
 
-Speed targets are checked here, never in tests. Usage: python bench/run.py [--runs 3]
+Everything the bench creates (logs, caches, images, volumes, fixtures) is its own and removed or
+left in a temporary directory. Speed targets are checked here, never in tests. The machine's load
+is recorded: other work on it shows in the figures.
+
+Usage: python bench/run.py [--runs 3] [--only SECTION ...] [--skip SECTION ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from simulator import engine  # noqa: E402
+from bench.build_cache import bench_build_cache  # noqa: E402
+from bench.check import bench_check  # noqa: E402
+from bench.cold_images import bench_images  # noqa: E402
+from bench.example import bench_example  # noqa: E402
+from bench.overhead import bench_overhead  # noqa: E402
+from bench.scenario_suite import bench_scenarios  # noqa: E402
 from simulator.classifier import classify  # noqa: E402
-from simulator.plan import Options, make_plan  # noqa: E402
-from simulator.simulation import build_image, diagnose, simulate_service  # noqa: E402
 from simulator.wheels import PackageIndex  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
-EXAMPLE = REPO / "examples" / "fastapi-pydantic"
+RESULTS = REPO / "bench" / "results.json"
+BUDGET_S = 15 * 60
 
 
-def _quiet(_kind: str, _line: str) -> None:
-    """Echo nothing."""
-
-
-def _explain_at(size_mb: float) -> dict[str, object]:
+def _explain_at(size_mb: float) -> dict[str, Any]:
     out = subprocess.run(
         [
             sys.executable,
@@ -78,48 +91,144 @@ def bench_corpus() -> dict[str, object]:
     return {"logs": total, "classified_right": right, "accuracy": round(right / max(total, 1), 4)}
 
 
-def bench_simulate(runs: int) -> dict[str, object]:
-    """Warm simulate of the example to diagnosis, and the fixed cost of an empty build."""
-    client = engine.connect()
-    timings: dict[str, list[float]] = {"example_to_diagnosis_s": [], "empty_build_s": []}
-    for key, options, repo in (
-        ("example_to_diagnosis_s", Options(), EXAMPLE),
-        ("empty_build_s", Options(build_command="true"), EXAMPLE),
-    ):
-        plan = make_plan(repo, options, client=client)
-        service = plan.services[0]
-        image, base = build_image(client, plan, service)  # warm-up: builds once if needed
-        for _ in range(runs):
-            start = time.monotonic()
-            plan = make_plan(repo, options, client=client)
-            result = simulate_service(client, plan, service, image=image, base=base, echo=_quiet)
-            if not result.succeeded:
-                diagnose(plan, service, result, PackageIndex())
-            timings[key].append(time.monotonic() - start)
-    return {
-        key: {"median": round(statistics.median(values), 2), "runs": [round(v, 2) for v in values]}
-        for key, values in timings.items()
-    }
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _summary(results: dict[str, Any]) -> list[str]:
+    """A few lines with the figures people ask for first."""
+    lines = []
+
+    def get(*path: str) -> Any:
+        node: Any = results
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+    if get("overhead") is not None:
+        ten = "overhead", "ten_second_build"
+        lines.append(
+            f"10-second build: render-sim {get(*ten, 'render_sim_s', 'median')} s, bare Docker "
+            f"{get(*ten, 'floor_s', 'median')} s, ratio {get(*ten, 'ratio', 'median')} "
+            f"(goal <= 1.10)"
+        )
+        empty = "overhead", "empty_build"
+        lines.append(
+            f"empty build: {get(*empty, 'render_sim_s', 'median')} s in-process, "
+            f"{get(*empty, 'render_sim_cli_s', 'median')} s by the CLI, bare Docker "
+            f"{get(*empty, 'floor_s', 'median')} s (goal: fixed cost < 2 s)"
+        )
+    if get("example") is not None:
+        lines.append(
+            f"example to diagnosis (warm): {get('example', 'to_diagnosis_s', 'median')} s, "
+            f"{get('example', 'class')}"
+        )
+    for tool in ("pip", "uv"):
+        runs = get("build_cache", tool, "runs")
+        if isinstance(runs, list):
+            times = " / ".join(f"{r['seconds']} s ({r['downloading_lines']} dl)" for r in runs)
+            lines.append(f"build cache, {tool}: first / second / cleared: {times}")
+    pythons = get("images", "pythons")
+    if isinstance(pythons, dict):
+        for version, entry in pythons.items():
+            lines.append(
+                f"image {version}: cold {entry.get('cold_s')} s, "
+                f"warm {entry.get('warm_s', {}).get('median')} s"
+            )
+    if get("explain") is not None:
+        explained = get("explain", "results")
+        rates = [f"{r['log']} {r['mb_per_s']} MB/s" for r in explained or []]
+        lines.append("explain 50 MB: " + ", ".join(rates))
+    check_runs = get("check", "runs")
+    if isinstance(check_runs, list):
+        lines.append(
+            "check, 50 requirements: " + " / ".join(f"{r['seconds']} s" for r in check_runs)
+        )
+    if get("scenarios") is not None:
+        total = get("scenarios", "scenarios")
+        walls = [
+            f"jobs {jobs} {get('scenarios', f'jobs_{jobs}', 'wall_s')} s "
+            f"({get('scenarios', f'jobs_{jobs}', 'passed')}/{total} passed)"
+            for jobs in (1, 2)
+        ]
+        lines.append(f"hermetic scenarios: {', '.join(walls)}")
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of each timed run")
+    parser.add_argument("--only", nargs="*", default=[], help="run only these sections")
+    parser.add_argument("--skip", nargs="*", default=[], help="leave these sections out")
     args = parser.parse_args()
-    results = {
+
+    workdir = Path(tempfile.mkdtemp(prefix="render-sim-bench-"))
+    # Logs, image-build logs and the index cache go to the bench's own home, not the user's.
+    os.environ["RENDER_SIM_HOME"] = str(workdir / "home")
+    os.environ.pop("RENDER_SIM_CACHE", None)
+    sections: dict[str, Callable[[], dict[str, object]]] = {
+        "explain": bench_explain,
+        "corpus": bench_corpus,
+        "check": lambda: bench_check(workdir),
+        "overhead": lambda: bench_overhead(workdir, args.runs),
+        "example": lambda: bench_example(workdir, args.runs),
+        "build_cache": lambda: bench_build_cache(workdir),
+        "images": lambda: bench_images(workdir),
+        "scenarios": lambda: bench_scenarios(workdir),
+    }
+    unknown = sorted(set(args.only + args.skip) - set(sections))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; sections: {', '.join(sections)}")
+    chosen = [s for s in sections if (not args.only or s in args.only) and s not in args.skip]
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "load_at_start": _load(),
         },
-        "explain": bench_explain(),
-        "corpus": bench_corpus(),
-        "simulate": bench_simulate(args.runs),
     }
-    path = REPO / "bench" / "results.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print(f"written to {path}")
+    seconds: dict[str, float] = {}
+    for name in chosen:
+        print(f"[bench] {name} ...", flush=True)
+        begun = time.perf_counter()
+        errors: list[str] = []
+        for _attempt in range(2):  # once more after a failure: the engine is shared with others
+            try:
+                results[name] = sections[name]()
+            except Exception as error:  # noqa: BLE001 - one broken section must not hide the rest
+                errors.append(f"{type(error).__name__}: {error}")
+                print(f"[bench] {name} failed: {errors[-1]}", flush=True)
+                results[name] = {"error": errors[-1]}
+                continue
+            if errors:
+                results[name]["earlier_attempt_failed"] = errors[0]
+            break
+        seconds[name] = round(time.perf_counter() - begun, 1)
+        print(f"[bench] {name}: {seconds[name]} s", flush=True)
+    total = time.perf_counter() - started
+    results["bench"] = {
+        "sections_s": seconds,
+        "total_s": round(total, 1),
+        "within_budget": total < BUDGET_S,
+        "load_at_end": _load(),
+    }
+    if not args.only and not args.skip:
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        where = str(RESULTS)
+    else:  # a partial run never overwrites the full figures
+        partial = workdir / "results.json"
+        partial.write_text(json.dumps(results, indent=2) + "\n")
+        where = str(partial)
+    print("\n".join(["", "render-sim bench", *_summary(results)]))
+    print(f"total {total:.0f} s; figures in {where}")
+    failed = [name for name in chosen if "error" in results[name]]
+    if failed:
+        raise SystemExit(f"sections that failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

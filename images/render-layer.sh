@@ -43,6 +43,14 @@ ln -s "$prefix/lib" "$home/lib"
 ln -s "$prefix/include" "$home/include"
 for name in "python$minor" python3 python; do ln -s "$python" "$home/bin/$name"; done
 
+# Render's venv, made by the very command render-sim would run at build time (same interpreter
+# path, same target, HOME=/opt/render; ensurepip ignores PIP_* settings). /opt/render is a fresh
+# volume in every build container and Docker fills a new volume from the image's content, so each
+# build starts with this venv, file for file what `python -m venv` makes there, in ~0.2 s instead
+# of the ~2 s ensurepip takes to install pip.
+env -i HOME=/opt/render PATH=/usr/local/bin:/usr/bin:/bin \
+    "$home/bin/python$minor" -m venv /opt/render/project/src/.venv
+
 # Tools live under /opt/render-sim (read-only at build time); /opt/render/project gets symlinks,
 # so the writable project volume starts from a few links instead of thousands of files.
 mkdir -p /opt/render-sim

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import difflib
 import posixpath
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ SERVICE_PROPERTIES = ("host", "port", "hostport", "connectionString")
 _VALUE_FORMS = ("value", "generateValue", "fromDatabase", "fromService")
 
 _PYTHON_VERSION_EXAMPLE = "3.13.4"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------------------
@@ -274,8 +276,87 @@ class _Loader(yaml.SafeLoader):
     such as a second `envVars:` block that silently replaces the first.
     """
 
+    def flatten_mapping(self, node: MappingNode) -> None:
+        """Resolve `<<` merge keys, keeping only the entry that wins for each key.
+
+        PyYAML keeps every merged entry, so `a2: {<<: [*a1, *a1]}`, `a3: {<<: [*a2, *a2]}`
+        ... doubles the entries at each level: thirty short lines would need a billion of
+        them (a "billion laughs" document). The value a key gets is unchanged: the last
+        entry wins, as in the dictionary built from the list.
+        """
+        super().flatten_mapping(node)
+        node.value = _last_entry_per_key(node.value)
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """Construct a node; a value its explicit tag cannot read is an error with a line.
+
+        PyYAML's constructors trust the tag: `!!timestamp foo`, `!!bool foo` or `!!int ""`
+        fail inside them with AttributeError, KeyError or IndexError.
+        """
+        try:
+            return super().construct_object(node, deep=deep)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            tag = str(getattr(node, "tag", "")).replace("tag:yaml.org,2002:", "!!")
+            value = getattr(node, "value", None)
+            what = (
+                f"{value[:40]!r}"
+                if isinstance(value, str)
+                else f"this {getattr(node, 'id', 'value')}"
+            )
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{what} cannot be read as {tag}", node.start_mark
+            ) from error
+
+    def construct_scalar(self, node: Any) -> Any:
+        value = super().construct_scalar(node)
+        if isinstance(value, str):
+            problem = _unusable_text(value)
+            if problem:
+                raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        return value
+
+
+def _last_entry_per_key(entries: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    kept: list[tuple[Any, Any]] = []
+    seen: set[Any] = set()
+    for key_node, value_node in reversed(entries):
+        # The same non-scalar node comes back through an alias: count it once.
+        identity = (
+            (key_node.tag, key_node.value) if isinstance(key_node, ScalarNode) else id(key_node)
+        )
+        if identity not in seen:
+            seen.add(identity)
+            kept.append((key_node, value_node))
+    kept.reverse()
+    return kept
+
+
+def _unusable_text(value: str) -> str | None:
+    """Why a string from the file cannot be used, if it cannot.
+
+    YAML's escapes can write what no text file holds: a NUL (`"\\0"`), which no command,
+    path or environment variable can contain, and lone UTF-16 surrogates (`"\\ud800"`),
+    which are not characters and cannot be written out again.
+    """
+    if "\x00" in value:
+        return "found a NUL character (written as \\0 or \\x00)"
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        code = ord(surrogate[0])
+        return f"found a lone surrogate escape (\\u{code:04x}), which is not a character"
+    return None
+
+
+def _expect(node: Any, kind: type[Any], tag: str) -> None:
+    # An explicit tag can put any node here: `!!seq {a: 1}`, `!!map [a]`.
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a {node.id} cannot be read as {tag}", node.start_mark
+        )
+
 
 def _construct_mapping(loader: _Loader, node: MappingNode) -> Iterator[_Mapping]:
+    _expect(node, MappingNode, "!!map")
     mapping = _Mapping(node.start_mark.line + 1)
     yield mapping
     seen: dict[str, int] = {}
@@ -309,6 +390,7 @@ def _construct_mapping(loader: _Loader, node: MappingNode) -> Iterator[_Mapping]
 
 
 def _construct_sequence(loader: _Loader, node: SequenceNode) -> Iterator[_Sequence]:
+    _expect(node, SequenceNode, "!!seq")
     sequence = _Sequence(node.start_mark.line + 1)
     yield sequence
     for child in node.value:
@@ -330,7 +412,27 @@ def _construct_timestamp(loader: _Loader, node: ScalarNode) -> Any:
         ) from error
 
 
+def _construct_int(loader: _Loader, node: ScalarNode) -> Any:
+    # Python refuses to convert more than 4300 decimal digits, and a long YAML 1.1
+    # sexagesimal float (`1:2:3.5`) overflows. Go's YAML library, which Render's parser is
+    # assumed to use, reads a plain scalar that fits no number as a string; so does
+    # render-sim, instead of failing without a line.
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+def _construct_float(loader: _Loader, node: ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
@@ -385,6 +487,15 @@ def _yaml_hint(problem: str) -> str:
         return "Keep one of the two entries: YAML does not allow a key twice in one mapping."
     if "mapping values are not allowed" in problem:
         return "Quote values that contain ': ', e.g. startCommand: \"gunicorn app:app\"."
+    if "cannot be read as !!" in problem:
+        return "Remove the `!!` tag, or write a value of that type; a Blueprint needs no tags."
+    if "NUL character" in problem:
+        return "Remove the NUL: commands, paths and environment variables cannot contain it."
+    if "surrogate" in problem:
+        return (
+            "Write the character itself, or escape it whole: \\U0001F600, not a pair of "
+            "\\uD83D\\uDE00 escapes."
+        )
     if "expected a single document" in problem:
         return "Keep one YAML document: remove the extra `---` line."
     return "Check the indentation and the quoting on that line and the one before it."
@@ -1061,8 +1172,12 @@ def _join(field: str, key: Any) -> str:
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, _Sequence):
         return "a list"
+    if isinstance(value, list):
+        return "a list of pairs (!!omap or !!pairs)"
+    if isinstance(value, (set, frozenset)):
+        return "a set (!!set)"
     if value is None:
         return "empty"
     return f"the value {str(value)[:40]!r}"

@@ -28,11 +28,28 @@ def _no_echo(_kind: str, _line: str) -> None:
     """Echo nothing (the default)."""
 
 
+def mask_values(secrets: Iterable[str]) -> set[str]:
+    """The strings to mask for `secrets`: each value, and each line of a multi-line value.
+
+    The log is masked line by line, so a multi-line value (a PEM key, a JSON credential file)
+    printed back would never match whole: each of its lines is masked on its own, as GitHub
+    Actions does. Pieces shorter than MIN_SECRET_LENGTH are left out (they would mask ordinary
+    text).
+    """
+    values: set[str] = set()
+    for secret in secrets:
+        values.add(secret)
+        lines = secret.splitlines()
+        if len(lines) > 1:
+            values.update(line.strip() for line in lines)
+    return {v for v in values if len(v) >= MIN_SECRET_LENGTH}
+
+
 class Masker:
     """Replaces secret values in text; longest first so a secret inside another is masked whole."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        values = sorted(mask_values(secrets), key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
 
     def __call__(self, text: str) -> str:
@@ -46,14 +63,27 @@ def log_path_for(slug: str, service: str, when: datetime | None = None) -> Path:
     return locations.subdir("logs") / f"{safe}-{stamp}.log"
 
 
+def _create(path: Path) -> tuple[Path, TextIO]:
+    """A new file at `path`, or beside it with a number when another run took that name.
+
+    Two simulations of one repo started in the same microsecond must not share a log file.
+    """
+    candidate = path
+    for number in range(2, 1000):
+        try:
+            return candidate, candidate.open("x", encoding="utf-8")
+        except FileExistsError:
+            candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return path, path.open("w", encoding="utf-8")
+
+
 class BuildLog:
     """One simulation's log (a context manager closing the file)."""
 
     def __init__(self, path: Path, secrets: Iterable[str] = (), echo: Echo = _no_echo) -> None:
-        self.path = path
         self._mask = Masker(secrets)
         self._echo = echo
-        self._file: TextIO = path.open("w", encoding="utf-8")
+        self.path, self._file = _create(path)
         self.lines: list[str] = []  # the build's own output, masked (what the diagnosis reads)
         self.all_lines: list[str] = []  # everything, as saved
 

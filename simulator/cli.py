@@ -6,10 +6,9 @@ its code (README.md, "Exit codes").
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -17,7 +16,8 @@ import typer
 from rich.markup import escape
 
 from simulator import doctor as doctor_mod
-from simulator import engine, images, report
+from simulator import engine, github_actions, images, report
+from simulator.cli_scenarios import scenarios_app
 from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
 from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
 from simulator.explain import explain_file
@@ -25,6 +25,8 @@ from simulator.plan import Options, make_plan
 from simulator.preflight import check_repo
 from simulator.preflight_view import check_to_json, print_check
 from simulator.simulation import build_image, diagnose, simulate_service
+from simulator.units import parse_bytes, parse_date, parse_seconds
+from simulator.verify_fix import print_start, print_verification, verify_fix
 from simulator.wheels import PackageIndex
 
 app = typer.Typer(
@@ -36,6 +38,7 @@ app = typer.Typer(
 )
 images_app = typer.Typer(help="The build images render-sim makes.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
+app.add_typer(scenarios_app, name="scenarios")
 
 Repo = Annotated[
     Path, typer.Argument(help="The repo to simulate (default: the current directory).")
@@ -98,37 +101,18 @@ NoPull = Annotated[
 ]
 
 
-def _bytes(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
-    if not match:
-        raise UsageError(f"--memory {text!r} is not a size", hint="write it like 8g, 512m or 2048m")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[match.group(2)]
-    value = int(float(match.group(1)) * factor)
-    if value < 6 * 1024**2:
-        raise UsageError(
-            f"--memory {text} is below Docker's minimum of 6 MB", hint="give at least 64m"
-        )
-    return value
+_bytes = parse_bytes
+_seconds = parse_seconds
+_date = parse_date
 
 
-def _seconds(text: str, option: str) -> float:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
-    if not match:
-        raise UsageError(
-            f"{option} {text!r} is not a duration", hint="write minutes (120) or 90s / 30m / 2h"
-        )
-    return float(match.group(1)) * {"s": 1, "": 60, "m": 60, "h": 3600}[match.group(2)]
-
-
-def _date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"--created {text!r} is not a date", hint="write it as YYYY-MM-DD"
-        ) from None
+Network = Annotated[
+    str,
+    typer.Option(
+        "--network",
+        help="Docker network the build joins instead of the internet ('none': no network).",
+    ),
+]
 
 
 def _options(
@@ -184,6 +168,26 @@ def simulate(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the container for inspection (debug).")
     ] = False,
+    network: Network = "",
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Use no build cache (every run is a first deploy)."),
+    ] = False,
+    clear_cache: Annotated[
+        bool,
+        typer.Option(
+            "--clear-cache",
+            help="Empty the build cache first (Render: 'Clear build cache & deploy').",
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify-fix",
+            help="If the build fails, apply the diagnosis's first fix to a copy of the repo and "
+            "build again: exit 0 when that passes.",
+        ),
+    ] = False,
 ) -> None:
     """Run the service's build as Render would, stream its log, and report how it ended."""
     options = _options(
@@ -200,11 +204,19 @@ def simulate(
         ca_cert,
         no_ca,
     )
+    options = replace(options, network=network, build_cache=not no_cache, clear_cache=clear_cache)
     console = report.stderr_console() if json_out else report.stdout_console()
     client = engine.connect()
     plan = make_plan(repo, options, client=client)
+    if verify and len(plan.services) > 1:
+        names = ", ".join(s.name for s in plan.services)
+        raise UsageError(
+            f"--verify-fix verifies one service, and {plan.blueprint} has {len(plan.services)}",
+            hint=f"pass --service NAME ({names})",
+        )
     report.print_plan(plan, console)
     results = []
+    verification = None
     for service_plan in plan.services:
         with console.status("preparing the build image…") as status:
             image, base = build_image(
@@ -233,8 +245,33 @@ def simulate(
         if result.diagnosis is not None:
             print_diagnosis(result.diagnosis, console)
         results.append(result)
+        if verify:
+            with console.status("verifying the fix…") as status:
+                verification = verify_fix(
+                    client,
+                    plan,
+                    service_plan,
+                    result,
+                    options,
+                    base_image=base_image,
+                    pull=not no_pull,
+                    keep=keep,
+                    echo=report.make_echo(console),
+                    progress=lambda m: status.update(f"image: {m}"),
+                    on_start=lambda n, f, c: print_start(console, n, f, c),
+                    index=PackageIndex(offline=offline),
+                )
+            if verification.result is not None:
+                report.print_result(verification.result, console)
+            print_verification(verification, console)
+    data: dict[str, Any] = {"plan": plan.to_dict(), "results": [r.to_dict() for r in results]}
+    if verification is not None:
+        data["verify_fix"] = verification.to_dict()
     if json_out:
-        report.print_json({"plan": plan.to_dict(), "results": [r.to_dict() for r in results]})
+        report.print_json(data)
+    github_actions.publish_build(data, json_out=json_out)
+    if verification is not None:
+        raise typer.Exit(0 if verification.passed else BUILD_FAILED)
     if not all(r.succeeded for r in results):
         raise typer.Exit(BUILD_FAILED)
 
@@ -441,9 +478,10 @@ def _fail(error: RenderSimError, json_out: bool) -> NoReturn:
         )
     else:
         console = report.stderr_console()
-        console.print(f"[bold red]error:[/] {escape(str(error))}")
+        # soft_wrap: the terminal wraps; a path or file:line is never broken by a hard newline
+        console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         if error.hint:
-            console.print(f"[bold]fix:[/] {escape(error.hint)}")
+            console.print(f"[bold]fix:[/] {escape(error.hint)}", soft_wrap=True)
     sys.exit(error.return_code)
 
 
@@ -467,6 +505,10 @@ def main() -> None:
             show()
         sys.exit(UsageError.return_code)
     if code == 130:
+        # Already stopping, with the build removed: a second Ctrl-C or SIGTERM must not turn
+        # this exit into a traceback or a kill by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         report.stderr_console().print(
             "[bold yellow]interrupted[/]: any build container and its volumes were removed"
         )

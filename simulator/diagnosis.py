@@ -31,6 +31,7 @@ FAILURE_CLASSES: tuple[str, ...] = (
     "externally-managed-environment",
     "requirements-file-missing",
     "readonly-system-site-packages",
+    "disk-full",
 )
 UNKNOWN = "unknown"
 

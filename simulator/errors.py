@@ -57,6 +57,10 @@ class ConfigurationError(RenderSimError):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+class ScenarioError(ConfigurationError):
+    """A regression scenario's manifest (scenario.yaml) or the choice of scenarios is wrong."""
+
+
 class NothingToBuildError(RenderSimError):
     """No Python service to build (only other runtimes, or an empty blueprint)."""
 
@@ -84,11 +88,15 @@ class InputError(RenderSimError):
 # name -> (code, meaning); README.md's exit-code table must match this exactly.
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
-    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be built from source",
-    UsageError.return_code: "bad blueprint, configuration or command-line usage",
+    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be built from source; for scenarios run: a scenario missed its expectations or could not run",
+    UsageError.return_code: "bad blueprint, configuration, scenario manifest or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
     DockerUnavailableError.return_code: "Docker engine unavailable",
     ImageUnavailableError.return_code: "build image not available for that Python version",
     InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
     130: "interrupted (Ctrl-C); the container was removed",
 }
+
+
+class EngineLostError(DockerUnavailableError):
+    """The Docker engine (or the build container in it) went away while a build ran."""

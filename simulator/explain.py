@@ -28,19 +28,24 @@ def read_log(path_or_dash: str) -> str:
 
     Raises `InputError` (exit code 6) when the file is missing, unreadable, empty or binary.
     """
-    name = "standard input" if path_or_dash == "-" else path_or_dash
+    # A name with undecodable bytes (lone surrogates here) is shown escaped: a strict UTF-8
+    # stream refuses to write it.
+    shown = path_or_dash.encode("utf-8", "backslashreplace").decode("utf-8")
+    name = "standard input" if path_or_dash == "-" else shown
     if path_or_dash == "-":
         data = sys.stdin.buffer.read()
     else:
         path = Path(path_or_dash)
-        if not path.exists():
-            raise InputError(f"log file not found: {path}", hint=_HINT)
-        if path.is_dir():
-            raise InputError(f"{path} is a directory, not a log file", hint=_HINT)
         try:
+            # exists() raises, not answers False, for a name too long or a directory
+            # that cannot be searched.
+            if not path.exists():
+                raise InputError(f"log file not found: {name}", hint=_HINT)
+            if path.is_dir():
+                raise InputError(f"{name} is a directory, not a log file", hint=_HINT)
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}", hint=_HINT) from exc
+            raise InputError(f"cannot read {name}: {exc.strerror or exc}", hint=_HINT) from exc
     return decode_log(data, name)
 
 

@@ -379,6 +379,7 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
                         return fixes
 
     available = []
+    pinned_by_parent = False  # "(from pydantic)": another package pins it; a pin here conflicts
     for hit in inputs.log.hits(_FROM_VERSIONS):
         decisive = inputs.decisive is not None and hit.start == inputs.decisive.start
         if decisive or "satisfies the requirement" in hit.text:
@@ -387,6 +388,8 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
                 for v in hit.match["versions"].split(",")
                 if v.strip() and v.strip() != "none"
             ]
+            parent = re.search(r"\(from (?!versions:)(?P<parent>[^)]*)\)", hit.text)
+            pinned_by_parent = bool(parent and not parent["parent"].startswith(("-r", "-c")))
     finals = []
     for item in available:
         try:
@@ -395,7 +398,7 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
             continue
         if not parsed.is_prerelease:
             finals.append((parsed, item))
-    if finals and version and version not in available:
+    if finals and version and version not in available and not pinned_by_parent:
         newest = max(finals)[1]
         fields = {"available_version": newest}
         fixes.append(
@@ -405,7 +408,7 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
         )
         return fixes
 
-    if not available and inputs.index is not None and version:
+    if (not available or pinned_by_parent) and inputs.index is not None and version:
         files = inputs.index.files(package.name, version)
         if files.checked and files:
             for minor in inputs.render_minors():

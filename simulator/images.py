@@ -6,11 +6,15 @@ The base is chosen in this order (the first that works wins):
    what makes offline and air-gapped use work);
 3. the same pulled from the registry;
 4. a stand-in bootstrapped from Debian's packages with mmdebstrap (see data/standin_suites.yaml),
-   tagged `render-sim/python-standin:...`;
+   tagged `render-sim/python-standin:...` (see the namespace below);
 otherwise `ImageUnavailableError` naming the ways out.
 
 Every image is tagged by a hash of what built it (Dockerfile, scripts, tool list, base image ID,
 build arguments, CA bundle), so it is rebuilt only when one of those changes.
+
+`RENDER_SIM_IMAGE_NAMESPACE` (default `render-sim`) names the repositories the stand-ins and
+build images are tagged in: a benchmark measures a cold start under its own namespace without
+touching the images everyone else uses.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -33,13 +38,17 @@ import docker.errors
 import yaml
 
 from simulator import locations
-from simulator.errors import ImageUnavailableError
+from simulator.errors import ConfigurationError, ImageUnavailableError
 
 Progress = Callable[[str], None]
 
 LABEL = "render-sim"
-BUILD_REPO = "render-sim/build"
-STANDIN_REPO = "render-sim/python-standin"
+NAMESPACE_VAR = "RENDER_SIM_IMAGE_NAMESPACE"
+DEFAULT_NAMESPACE = "render-sim"
+# Docker's rule for the path part of a repository name: lowercase components, / between them.
+_NAMESPACE = re.compile(
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+)
 RENDER_GLIBC = "2.36"  # Debian 12 bookworm, Render's build OS
 RENDER_DEBIAN = "bookworm"
 LAYER_FILES = ("render-layer.Dockerfile", "render-layer.sh")
@@ -47,6 +56,27 @@ LAYER_FILES = ("render-layer.Dockerfile", "render-layer.sh")
 
 def _quiet(_: str) -> None:
     """The default progress callback: say nothing."""
+
+
+def namespace() -> str:
+    """The repository namespace of render-sim's images (`$RENDER_SIM_IMAGE_NAMESPACE`)."""
+    value = os.environ.get(NAMESPACE_VAR) or DEFAULT_NAMESPACE
+    if not _NAMESPACE.fullmatch(value):
+        raise ConfigurationError(
+            f"{NAMESPACE_VAR}={value!r} is not a Docker repository name",
+            hint="use lowercase letters, digits, '.', '_', '-' and '/' (e.g. render-sim)",
+        )
+    return value
+
+
+def build_repo() -> str:
+    """Where build images are tagged: `render-sim/build` by default."""
+    return f"{namespace()}/build"
+
+
+def standin_repo() -> str:
+    """Where offline stand-in bases are tagged: `render-sim/python-standin` by default."""
+    return f"{namespace()}/python-standin"
 
 
 @dataclass(frozen=True)
@@ -167,7 +197,7 @@ def standin_tag(minor: str) -> str:
     suite = suites.pythons[minor]
     hook = (locations.IMAGES_DIR / "standin-hook.sh").read_bytes()
     key = _hash([minor, suite, suites.mirror, hook, str(suites.check_valid_until[suite])])
-    return f"{STANDIN_REPO}:{minor}-{suite}-{key}"
+    return f"{standin_repo()}:{minor}-{suite}-{key}"
 
 
 def predict_base(render_python: str, base_image: str | None = None) -> str:
@@ -362,7 +392,7 @@ class ImageSpec:
 
     @property
     def tag(self) -> str:
-        return f"{BUILD_REPO}:{self.render_python}-{self.key}"
+        return f"{build_repo()}:{self.render_python}-{self.key}"
 
 
 def _context(spec: ImageSpec) -> io.BytesIO:

@@ -20,7 +20,11 @@ from functools import cached_property
 
 MAX_HITS_KEPT = 50  # per pattern: the first hits, plus the very last one
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# Escape sequences (ECMA-48): CSI (colours, cursor moves), OSC (titles, links; never across a
+# line end, so the line count stays), then any other ESC with its intermediate and final bytes
+# (`ESC c` resets the terminal, `ESC ( 0` switches to line drawing), then a lone ESC. A pasted log
+# shown as evidence must not drive the reader's terminal.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[ -/]*[0-~]|)")
 # Line prefixes added by log exporters, stripped once: RFC 3339 timestamps (Render's log stream,
 # GitHub Actions), Render dashboard dates ("Apr 18 05:56:26 PM"), BuildKit ("#12 2.185", "#8")
 # and docker's plain progress ("5.628").

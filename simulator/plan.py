@@ -11,7 +11,8 @@ import hashlib
 import os
 import socket
 import threading
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,12 @@ class Options:
     )
     no_ca: bool = False
     probe_network: bool = True  # False: skip the crates.io probe (commands that run no build)
+    env: Mapping[str, str] = field(default_factory=dict)  # extra variables (not secret)
+    network: str = (
+        ""  # "" the internet, "none", or a Docker network to join (engine.BuildContainer)
+    )
+    build_cache: bool = True  # keep pip/uv caches between runs, as Render's build cache
+    clear_cache: bool = False  # Render's "Clear build cache & deploy"
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class ServicePlan:
     differences: tuple[str, ...]
     warnings: tuple[str, ...]
     image_python: str = ""  # the interpreter the image really runs, when known
+    network: str = ""  # see Options.network
+    cache_key: str = ""  # the build cache this service uses ("" = none)
+    clear_cache: bool = False
 
     @property
     def workdir(self) -> str:
@@ -146,6 +156,8 @@ class ServicePlan:
                 "timeout_s": self.limits.timeout_s,
                 "idle_timeout_s": self.limits.idle_timeout_s,
             },
+            "network": self.network or "default",
+            "build_cache": bool(self.cache_key),
             "env": self.masked_env(),
             "render_env": sorted(self.render_env),
             "files": list(self.files),
@@ -337,6 +349,7 @@ def _service_plan(
 ) -> ServicePlan:
     env = service.env()
     secret_keys = {v.key for v in service.env_vars if v.secret}
+    env.update(options.env)
     env.update(env_file)
     secret_keys |= set(env_file)
     warnings: list[str] = []
@@ -377,9 +390,21 @@ def _service_plan(
             "the base image is decided when the build starts: a stand-in, if used, differs from "
             "Render in its Python patch release and glibc (shown then)"
         )
-    differences += _fixed_differences(limits, ca_cert, ca_source, options.probe_network)
+    differences += _fixed_differences(
+        limits, ca_cert, ca_source, options.probe_network and options.network == ""
+    )
+    if not options.build_cache:
+        differences.append(
+            "no build cache (--no-cache): every simulation starts as Render's first deploy"
+        )
+    if options.network:
+        differences.append(
+            "no network: the build reaches nothing"
+            if options.network == "none"
+            else f"the build joins Docker network {options.network!r} instead of the internet"
+        )
     render_env = _render_env(service, git, repo, uv_version, ca_cert)
-    if options.probe_network and not crates_io_reachable():
+    if options.probe_network and not options.network and not crates_io_reachable():
         # Unreachable is unreachable: retries only add minutes that Render's build never spends.
         render_env["CARGO_NET_RETRY"] = "0"
     return ServicePlan(
@@ -399,6 +424,9 @@ def _service_plan(
         differences=tuple(differences),
         warnings=tuple(warnings),
         image_python=image_python,
+        network=options.network,
+        cache_key=f"{repo}:{service.name}:{choice.version}" if options.build_cache else "",
+        clear_cache=options.clear_cache,
     )
 
 
@@ -431,9 +459,6 @@ def _fixed_differences(
     out.append(
         "build tools on Render but not here: " + ", ".join(left_out) + " (`render-sim doctor`)"
     )
-    out.append(
-        "no build cache: every simulation starts as Render's first deploy (or after 'Clear build cache')"
-    )
     return out
 
 
@@ -450,7 +475,12 @@ def _render_env(
     ca_cert: Path | None,
 ) -> dict[str, str]:
     """The variables Render sets for a Python build (render-facts 2.4), and PATH/HOME."""
-    service_id = "srv-" + hashlib.sha256(f"{repo}:{service.name}".encode()).hexdigest()[:20]
+    service_id = (
+        "srv-"
+        + hashlib.sha256(f"{repo}:{service.name}".encode("utf-8", "surrogateescape")).hexdigest()[
+            :20
+        ]
+    )
     uv_bin = [f"{UV_DIR}/bin"] if uv_version else []
     path = ":".join([f"{VENV}/bin", *uv_bin, "/opt/render/project/poetry/bin", BASE_PATH])
     web = service.type == "web"

@@ -57,8 +57,11 @@ MISSPELLED_VERSION_FILES = frozenset(
 
 Version = tuple[int, int, int]
 
-_FULL = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_SERIES = re.compile(r"(\d+)\.(\d+)")
+# ASCII digits only (`\d` also matches "３" and "٣"), and few of them: Python refuses to
+# convert more than 4300 digits to an int, and no release number comes near six.
+_PART = r"([0-9]{1,6})"
+_FULL = re.compile(rf"{_PART}\.{_PART}\.{_PART}")
+_SERIES = re.compile(rf"{_PART}\.{_PART}")
 _PRE_RELEASE = re.compile(r"\d+\.\d+\.\d+(?:a|b|rc|\.dev|-dev|dev)\d*", re.IGNORECASE)
 _OTHER_IMPLEMENTATIONS = ("pypy", "graalpy", "jython", "ironpython", "micropython", "stackless")
 _DISTRIBUTIONS = ("anaconda", "miniconda", "miniforge", "mambaforge", "activepython", "conda")
@@ -113,7 +116,7 @@ class CPythonReleases:
 
     def nearest(self, version: str) -> str:
         """The release closest to `version` (`X.Y` or `X.Y.Z`), to suggest as a fix."""
-        parts = [int(p) for p in re.findall(r"\d+", version)[:3]]
+        parts = [int(p) for p in re.findall(r"[0-9]{1,6}", version)[:3]]
         while len(parts) < 3:
             parts.append(0)
         wanted = (parts[0], parts[1], parts[2])
@@ -445,7 +448,7 @@ def _series_of(version: str) -> str:
 def _spec_hint(spec: str, releases: CPythonReleases) -> str:
     """Explain what is wrong with a `.python-version` line and what to write instead."""
     lowered = spec.lower()
-    numbers = re.search(r"\d+\.\d+(?:\.\d+)?", spec)
+    numbers = re.search(r"[0-9]{1,6}\.[0-9]{1,6}(?:\.[0-9]{1,6})?", spec)
     example = numbers[0] if numbers else _series_of(releases.newest_overall)
     generic = "Write a version such as 3.13 (Render uses the newest 3.13.x) or 3.13.4."
     if any(lowered.startswith(name) for name in _OTHER_IMPLEMENTATIONS):
@@ -486,7 +489,8 @@ def _version_from_env(requested: str, releases: CPythonReleases) -> str:
             hint = f"Set PYTHON_VERSION to a full version such as {releases.newest('3.13')}."
         raise ConfigurationError(
             "The PYTHON_VERSION must provide a major, minor, and patch version, e.g. 3.8.1. "
-            f"You have requested {_shorten(value)}. See {DOCS_URL} for more information.",
+            f"You have requested {_shorten(_encodable(value))}. See {DOCS_URL} for more "
+            "information.",
             hint=hint,
         )
     return _check_released(full, releases, where=None, via="PYTHON_VERSION=")
@@ -623,6 +627,15 @@ def _relative(repo_root: Path, path: Path) -> str:
         return path.relative_to(repo_root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _encodable(text: str) -> str:
+    """`text` with lone surrogates written as `\\udcff`, so it can be printed as UTF-8.
+
+    A value taken from the command line or the environment carries undecodable bytes as
+    lone surrogates, and a strict UTF-8 stream refuses to write them.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _shorten(text: str, limit: int = 40) -> str:

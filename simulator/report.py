@@ -37,7 +37,16 @@ def stderr_console() -> Console:
 
 def print_json(data: Any) -> None:
     """JSON on stdout, alone (progress and logs go to stderr in --json mode)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    # A path or log line with undecodable bytes must not crash the output: escape, never fail
+    data_bytes = text.encode("utf-8", "backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    sys.stdout.flush()
+    if buffer is None:
+        sys.stdout.write(data_bytes.decode("utf-8"))
+    else:
+        buffer.write(data_bytes)
+        buffer.flush()
     sys.stdout.flush()
 
 

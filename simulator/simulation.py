@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 
 from simulator import images, python_version, source
-from simulator.buildlog import BuildLog, Echo, log_path_for
+from simulator.buildlog import MIN_SECRET_LENGTH, BuildLog, Echo, log_path_for
 from simulator.classifier import classify
 from simulator.diagnosis import Diagnosis, DiagnosisContext
-from simulator.engine import SRC_DIR, BuildContainer, ExecResult
+from simulator.engine import (
+    SRC_DIR,
+    BuildContainer,
+    ExecResult,
+    cache_volume_name,
+    prepare_cache,
+    reap_orphans,
+)
+from simulator.errors import DockerUnavailableError, EngineLostError
 from simulator.plan import VENV, BuildPlan, ServicePlan, memory_text
 from simulator.wheels import PackageIndex
 
@@ -108,11 +118,30 @@ def simulate_service(
     base: images.BaseImage,
     echo: Echo,
     keep: bool = False,
+    volume_options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BuildResult:
-    """Run `service`'s build command as Render would, and say how it ended."""
+    """Run `service`'s build command as Render would, and say how it ended.
+
+    `volume_options` (local volume driver options per mount point, see `BuildContainer`) gives
+    the build a different disk, e.g. a small one.
+    """
     log_path = log_path_for(plan.git.slug, service.name)
     started = time.monotonic()
     with BuildLog(log_path, service.secrets(), echo) as log:
+        reaped = sum(map(len, reap_orphans(client)))
+        if reaped:
+            log.note(
+                f"removed {reaped} container(s)/volume(s) left by an earlier run whose "
+                "render-sim process is gone"
+            )
+        short = sorted(
+            k for k in service.secret_keys if 0 < len(service.env.get(k, "")) < MIN_SECRET_LENGTH
+        )
+        if short:
+            log.note(
+                f"not masked: the value of {', '.join(short)} is shorter than "
+                f"{MIN_SECRET_LENGTH} characters (masking it would hide ordinary text)"
+            )
         for difference in base.differences(service.python.version):
             log.note(f"differs from Render: {difference}")
         log.render(f"==> Cloning from {plan.repo}")
@@ -122,22 +151,43 @@ def simulate_service(
                 f"==> Checking out commit {plan.git.commit} in branch {plan.git.branch or 'HEAD'}"
             )
         labels = {"render-sim.service": service.name, "render-sim.repo": str(plan.repo)}
-        with BuildContainer(client, image, limits=service.limits, labels=labels, keep=keep) as box:
-            box.copy_into(source.archive(plan.repo, service.files), SRC_DIR)
-            lines = service.render_log_lines()
-            for line in lines[:3]:
-                log.render(line)
-            setup = _create_venv(box, service)
-            if setup is not None:
-                log.output(setup)
-                return _finish(log, service, image, base, started, ExecResult(1, 0.0))
-            for line in lines[3:]:
-                log.render(line)
-            result = box.run(
-                service.build_command,
-                service.build_env(),
-                workdir=service.workdir,
-                on_output=_Watcher(log).output,
+        cache = _prepare_cache(client, service, log)
+        try:
+            with BuildContainer(
+                client,
+                image,
+                limits=service.limits,
+                labels=labels,
+                keep=keep,
+                network=service.network,
+                cache_volume=cache,
+                volume_options=volume_options or {},
+            ) as box:
+                box.copy_into(source.archive(plan.repo, service.files), SRC_DIR)
+                lines = service.render_log_lines()
+                for line in lines[:3]:
+                    log.render(line)
+                setup = _create_venv(box, service)
+                if setup is not None:
+                    log.output(setup)
+                    return _finish(log, service, image, base, started, ExecResult(1, 0.0))
+                for line in lines[3:]:
+                    log.render(line)
+                result = box.run(
+                    service.build_command,
+                    service.build_env(),
+                    workdir=service.workdir,
+                    on_output=_Watcher(log).output,
+                )
+        except EngineLostError as error:
+            log.note(f"the build stopped here: {error}")  # the saved log says how it ended
+            raise
+        if result.leftover_processes:
+            shown = "; ".join(p[:80] for p in result.leftover_processes[:3])
+            log.note(
+                f"the build command exited and left {len(result.leftover_processes)} process(es) "
+                f"running ({shown}): Render ends the build when its command exits, so they "
+                "were stopped with the container"
             )
         return _finish(log, service, image, base, started, result)
 
@@ -159,6 +209,25 @@ class _Watcher:
                 "cargo cannot reach crates.io from this machine; on Render this Rust source build "
                 "fails instead with `Read-only file system (os error 30)` under /usr/local/cargo"
             )
+
+
+def _prepare_cache(client: docker.DockerClient, service: ServicePlan, log: BuildLog) -> str | None:
+    """Render's build cache: pip's and uv's caches kept in a volume per service and Python."""
+    if not service.cache_key:
+        return None
+    name = cache_volume_name(service.cache_key)
+    try:
+        _, existed = prepare_cache(client, name, service.cache_key, clear=service.clear_cache)
+    except docker.errors.APIError as error:
+        raise DockerUnavailableError(
+            f"could not clear the build cache {name}: {error.explanation or error}",
+            hint="another simulation of this service is using it; retry when it ends",
+        ) from None
+    if service.clear_cache:
+        log.note("build cache cleared (--clear-cache), as Render's 'Clear build cache & deploy'")
+    elif existed:
+        log.render("==> Downloading cache...")
+    return name
 
 
 def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext:
@@ -192,11 +261,18 @@ def diagnose(
 
 
 def _create_venv(box: BuildContainer, service: ServicePlan) -> str | None:
-    """Create Render's venv with the chosen interpreter; the error text when that fails."""
+    """Render's venv, made with the chosen interpreter; the error text when that fails.
+
+    The build image already holds it, made by this same command (images/render-layer.sh), and
+    Docker copies it into the container's fresh /opt/render volume: that takes ~0.2 s where
+    ensurepip takes ~2 s. It is made here only when the copy is missing (an image without it, or
+    a volume driver that does not copy image content).
+    """
     # python3.X, as Render's venv: tools then print `.venv/bin/python3.14` as in Render's logs
     minor = ".".join(service.python.version.split(".")[:2])
     python = f"/opt/render/project/python/Python-{service.python.version}/bin/python{minor}"
-    code, output = box.call([python, "-m", "venv", VENV], env={"HOME": "/opt/render"})
+    script = '[ -f "$1/pyvenv.cfg" ] || exec "$2" -m venv "$1"'
+    code, output = box.call(["sh", "-c", script, "sh", VENV, python], env={"HOME": "/opt/render"})
     return None if code == 0 else output.strip() or f"creating {VENV} failed (exit {code})"
 
 
@@ -214,11 +290,11 @@ def _finish(
         event = f"Ran out of memory (used over {limit_text}) while building your code."
     elif result.timed_out:
         outcome = "timeout"
-        event = f"Build timed out after {service.limits.timeout_s / 60:g} minutes."
+        event = f"Build timed out after {_duration_text(service.limits.timeout_s)}."
     elif result.idle_out:
         outcome = "no-output"
         event = (
-            f"Stopped: no output for {service.limits.idle_timeout_s / 60:g} minutes "
+            f"Stopped: no output for {_duration_text(service.limits.idle_timeout_s)} "
             "(render-sim's watchdog; raise it with --idle-timeout)"
         )
     elif result.exit_code == 0:
@@ -247,6 +323,13 @@ def _finish(
         last_error_lines=[] if outcome == "succeeded" else last_error_lines(log.lines),
         log_text=log.text(),
     )
+
+
+def _duration_text(seconds: float) -> str:
+    """A limit as people say it: "120 minutes", "90 seconds"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} minute" + ("s" if seconds != 60 else "")
+    return f"{seconds:g} seconds"
 
 
 def last_error_lines(lines: list[str], limit: int = 12) -> list[str]:

@@ -18,7 +18,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -35,6 +34,7 @@ from simulator import engine, images
 from simulator.errors import RenderSimError
 from simulator.plan import Options, make_plan
 from simulator.simulation import build_image
+from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,29 +196,7 @@ def snapshot(root: Path) -> Snapshot:
     return out
 
 
-def labelled(client: docker.DockerClient, repo: Path) -> tuple[list[str], list[str]]:
-    """Containers and volumes carrying `render-sim.repo=<repo>` (render-sim's per-repo label)."""
-    selector = {"label": f"render-sim.repo={repo.resolve()}"}
-    containers = [c.name for c in client.containers.list(all=True, filters=selector)]
-    volumes = [v.name for v in client.volumes.list(filters=selector)]
-    return containers, volumes
-
-
 # -- the CLI ----------------------------------------------------------------------------------
-
-
-def cli_argv(*args: str) -> list[str]:
-    """`render-sim ARGS...` as a user runs it (the installed module, this interpreter)."""
-    return [sys.executable, "-m", "simulator.cli", *args]
-
-
-def cli_env(**overrides: str) -> dict[str, str]:
-    """The user's environment, with a wide, colourless, UTF-8 terminal so output reads plainly."""
-    env = dict(os.environ)
-    env.pop("FORCE_COLOR", None)
-    env.update({"COLUMNS": "400", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"})
-    env.update(overrides)
-    return env
 
 
 def run_cli(

@@ -641,3 +641,92 @@ def test_catalogue_errors_are_render_sim_errors(tmp_path: Path) -> None:
     path.write_text("version: 1\nrules: [\n", encoding="utf-8")
     with pytest.raises(RenderSimError, match="invalid YAML"):
         load_rules(path)
+
+
+# -- disk full ----------------------------------------------------------------------------------
+
+
+def test_pip_out_of_disk_space_is_disk_full_with_no_cache_dir_first() -> None:
+    log = (
+        "==> Running build command 'pip install -r requirements.txt'...\n"
+        "Collecting torch==2.3.0 (from -r requirements.txt (line 1))\n"
+        "  Downloading torch-2.3.0-cp312-cp312-manylinux1_x86_64.whl (779.1 MB)\n"
+        "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n"
+        "==> Build failed 😞\n"
+    )
+    context = DiagnosisContext(build_command="pip install -r requirements.txt")
+    diagnosis = classify(log, context)
+    assert diagnosis.failure_class == "disk-full"
+    assert "out of disk space" in diagnosis.headline and "torch 2.3.0" in diagnosis.headline
+    assert any("No space left on device" in e.text for e in diagnosis.evidence)
+    first = diagnosis.fixes[0]
+    assert first.action is not None
+    assert first.action.to_dict() == {
+        "kind": "build-command",
+        "value": "pip install --no-cache-dir -r requirements.txt",
+    }
+    assert any("build artefacts" in fix.title for fix in diagnosis.fixes)
+
+
+def test_disk_full_in_a_source_build_beats_the_compile_errors_after_it() -> None:
+    # A full /tmp during a Rust build: what follows ENOSPC are its symptoms.
+    log = (
+        "  Building wheel for tokenizers (pyproject.toml): started\n"
+        "  error: failed to write /tmp/pip-install-x1/tokenizers_0a1b/target/release/deps/libx.rlib:"
+        " No space left on device (os error 28)\n"
+        "  error: could not compile `tokenizers` (lib) due to 1 previous error\n"
+        "  💥 maturin failed\n"
+        "  ERROR: Failed building wheel for tokenizers\n"
+    )
+    diagnosis = classify(log)
+    assert diagnosis.failure_class == "disk-full"
+    assert diagnosis.package is not None and diagnosis.package.name == "tokenizers"
+
+
+def test_enospc_by_name_is_disk_full_and_the_fix_without_pip_sets_pip_no_cache_dir() -> None:
+    log = "npm ERR! code ENOSPC\nnpm ERR! syscall write\n"
+    diagnosis = classify(log, DiagnosisContext(build_command="poetry install"))
+    assert diagnosis.failure_class == "disk-full"
+    assert diagnosis.fixes[0].action == SetEnv("PIP_NO_CACHE_DIR", "1")
+
+
+def test_old_setuptools_backend_that_cannot_import_is_distutils_removed() -> None:
+    log = """\
+==> Using Python version 3.13.18 via environment variable PYTHON_VERSION
+Collecting numpy==1.24.4 (from -r requirements.txt (line 1))
+  Downloading numpy-1.24.4.tar.gz (10.9 MB)
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+ERROR: Exception:
+Traceback (most recent call last):
+pip._vendor.pyproject_hooks._impl.BackendUnavailable: Cannot import 'setuptools.build_meta'
+"""
+    diagnosis = classify(log)
+    assert diagnosis.failure_class == "distutils-removed"
+    assert diagnosis.package is not None and diagnosis.package.name == "numpy"
+    assert "distutils" in diagnosis.headline
+
+
+def test_a_release_pinned_by_its_parent_is_not_repinned_to_the_newest_wheel() -> None:
+    log = """\
+==> Using Python version 3.14.3 (default)
+Collecting pydantic==2.9.2 (from -r requirements.txt (line 1))
+  Downloading pydantic-2.9.2-py3-none-any.whl.metadata (149 kB)
+ERROR: Could not find a version that satisfies the requirement pydantic-core==2.23.4 (from pydantic) (from versions: 2.35.0, 2.41.1, 2.41.4)
+ERROR: No matching distribution found for pydantic-core==2.23.4
+"""
+    diagnosis = classify(log)
+    assert diagnosis.failure_class == "no-matching-distribution"
+    assert diagnosis.package is not None and diagnosis.package.name == "pydantic-core"
+    for fix in diagnosis.fixes:
+        assert not (isinstance(fix.action, Pin) and fix.action.package == "pydantic-core"), fix
+
+    direct = log.replace("(from pydantic)", "(from -r requirements.txt (line 2))")
+    pins = [f.action for f in classify(direct).fixes if isinstance(f.action, Pin)]
+    assert (
+        pins and pins[0].specifier == "==2.41.4"
+    )  # a direct pin may move to a release with wheels
+    bare = log.replace(" (from pydantic)", "")  # "(from versions: ...)" names no parent
+    bare_pins = [f.action for f in classify(bare).fixes if isinstance(f.action, Pin)]
+    assert bare_pins and bare_pins[0].specifier == "==2.41.4"

@@ -243,3 +243,31 @@ def test_plan_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert service["python"]["source"] in {"PYTHON_VERSION", ".python-version", "default"}
     assert service["python"]["version"]
     assert isinstance(data["warnings"], list)
+
+
+def test_build_cache_is_keyed_by_repo_service_and_python(tmp_path: Path) -> None:
+    write(tmp_path, {"render.yaml": BLUEPRINT})
+    on_314 = make_plan(tmp_path, Options(python="3.14.3")).services[0]
+    on_313 = make_plan(tmp_path, Options(python="3.13.4")).services[0]
+    assert on_314.cache_key == f"{tmp_path.resolve()}:api:3.14.3"
+    assert on_313.cache_key != on_314.cache_key
+    assert on_314.to_dict()["build_cache"] is True
+    off = make_plan(tmp_path, Options(build_cache=False)).services[0]
+    assert off.cache_key == ""
+    assert any("no build cache" in d for d in off.differences)
+    assert not any("no build cache" in d for d in on_314.differences)
+
+
+def test_extra_env_and_network_reach_the_service_plan(tmp_path: Path) -> None:
+    write(tmp_path, {"render.yaml": BLUEPRINT})
+    service = make_plan(tmp_path, Options(env={"FEATURE": "on"}, network="fixtures_net")).services[
+        0
+    ]
+    assert service.build_env()["FEATURE"] == "on"
+    assert "FEATURE" not in service.secret_keys
+    assert service.network == "fixtures_net"
+    assert any("fixtures_net" in d for d in service.differences)
+    assert not any("crates.io" in d for d in service.differences)  # no internet: no probe
+    assert "CARGO_NET_RETRY" not in service.render_env
+    offline = make_plan(tmp_path, Options(network="none")).services[0]
+    assert any("no network" in d for d in offline.differences)

@@ -1,0 +1,1 @@
+"""render-sim's benchmarks: `make bench` runs bench/run.py."""

@@ -1,0 +1,51 @@
+"""Sizes, durations and dates as people write them (`8g`, `90s`, `2026-03-01`).
+
+Shared by the command line (`--memory`, `--timeout`, `--created`) and scenario manifests
+(`memory:`, `timeout:`, `created:`), so both accept exactly the same spellings. `option` names
+the setting in the message: the option on the command line, the field in a manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from simulator.errors import UsageError
+
+DOCKER_MIN_MEMORY = 6 * 1024**2
+
+
+def parse_bytes(text: str, option: str = "--memory") -> int:
+    """`8g`, `512m`, `2048mb`, `1.5GiB` -> bytes (at least Docker's minimum of 6 MB)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not match:
+        raise UsageError(f"{option} {text!r} is not a size", hint="write it like 8g, 512m or 2048m")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[match.group(2)]
+    value = int(float(match.group(1)) * factor)
+    if value < DOCKER_MIN_MEMORY:
+        raise UsageError(
+            f"{option} {text} is below Docker's minimum of 6 MB", hint="give at least 64m"
+        )
+    return value
+
+
+def parse_seconds(text: str, option: str) -> float:
+    """Minutes (`120`), or `90s` / `30m` / `2h` -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    if not match:
+        raise UsageError(
+            f"{option} {text!r} is not a duration", hint="write minutes (120) or 90s / 30m / 2h"
+        )
+    return float(match.group(1)) * {"s": 1, "": 60, "m": 60, "h": 3600}[match.group(2)]
+
+
+def parse_date(text: str | None, option: str = "--created") -> date | None:
+    """`YYYY-MM-DD` -> a date (None stays None: the caller's default applies)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
+        ) from None
