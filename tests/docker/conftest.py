@@ -77,6 +77,21 @@ def client() -> docker.DockerClient:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_build_caches(
+    client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Build caches of the suite's own repos (all under pytest's temp dir) go with the session.
+
+    A simulate keeps a build cache on purpose (Render's); the suite's ones are test debris.
+    """
+    yield
+    root = str(tmp_path_factory.getbasetemp().resolve())
+    for volume in engine.cache_volumes(client):
+        if volume.attrs["Labels"].get(engine.CACHE_LABEL, "").startswith(root):
+            volume.remove(force=True)
+
+
 @dataclass(frozen=True)
 class BuiltImage:
     """A build image made for one Python, and the base it was made on."""
