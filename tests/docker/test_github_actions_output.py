@@ -1,0 +1,72 @@
+"""Under GitHub Actions a failed simulate leaves an `::error` annotation and a job summary."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+SECRET = "gh-actions-s3cr3t-91x"
+
+
+def test_failed_build_is_annotated_and_summarised_without_its_secret(
+    built_images: dict[str, Any],
+    make_repo: Callable[..., Path],
+    render_sim: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(
+        "echo installing; echo token=$API_TOKEN; echo 'ERROR: No matching distribution found "
+        "for rsim-nothing==9.9' >&2; exit 1",
+        service="gha-web",
+    )
+    env_file = tmp_path / "secrets.env"
+    env_file.write_text(f"API_TOKEN={SECRET}\n")
+    summary = tmp_path / "summary.md"
+    proc = render_sim(
+        "simulate",
+        str(repo),
+        "--python",
+        "3.14.3",
+        "--no-pull",
+        "--no-cache",
+        "--offline",
+        "--env-file",
+        str(env_file),
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_WORKSPACE=str(repo),
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 1, proc.stdout[-3000:]
+    assert "file=render.yaml" in errors[0]
+    assert "gha-web no-matching-distribution" in errors[0]
+    table = summary.read_text(encoding="utf-8")
+    assert "gha-web" in table and "no-matching-distribution" in table
+    assert SECRET not in proc.stdout + proc.stderr + table
+
+
+def test_outside_github_actions_there_is_no_workflow_command(
+    built_images: dict[str, Any],
+    make_repo: Callable[..., Path],
+    render_sim: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    repo = make_repo("exit 1", service="plain-web")
+    proc = render_sim(
+        "simulate",
+        str(repo),
+        "--python",
+        "3.14.3",
+        "--no-pull",
+        "--no-cache",
+        "--offline",
+        GITHUB_ACTIONS="",
+    )
+    assert proc.returncode == 1
+    assert "::error" not in proc.stdout + proc.stderr
