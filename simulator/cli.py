@@ -492,6 +492,8 @@ def _terminate(_signum: int, _frame: Any) -> None:
 def main() -> None:
     """Entry point: run the app and turn typed errors into their exit codes."""
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C always cleans up, even when started from a shell that ignores SIGINT (`cmd &`)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     json_out = "--json" in sys.argv
     try:
         code = app(standalone_mode=False)  # typer turns Ctrl-C into exit code 130
