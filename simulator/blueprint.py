@@ -276,16 +276,49 @@ class _Loader(yaml.SafeLoader):
     such as a second `envVars:` block that silently replaces the first.
     """
 
-    def flatten_mapping(self, node: MappingNode) -> None:
-        """Resolve `<<` merge keys, keeping only the entry that wins for each key.
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._flattening: set[int] = set()  # ids of the mappings whose merges are under way
 
-        PyYAML keeps every merged entry, so `a2: {<<: [*a1, *a1]}`, `a3: {<<: [*a2, *a2]}`
-        ... doubles the entries at each level: thirty short lines would need a billion of
-        them (a "billion laughs" document). The value a key gets is unchanged: the last
-        entry wins, as in the dictionary built from the list.
+    def flatten_mapping(self, node: MappingNode) -> None:
+        """Resolve `<<` merge keys as YAML's merge type says, keeping one entry per key.
+
+        The mapping's own keys win over merged ones, and in `<<: [*a, *b]` the earlier mapping
+        wins (yaml.org/type/merge.html; Go's YAML library, assumed to be Render's, agrees).
+        This is done here, not left to PyYAML: PyYAML 6.0.4 lets the later mapping win for keys
+        longer than one character (yaml/pyyaml#953), and PyYAML before it keeps every merged
+        entry, so `a2: {<<: [*a1, *a1]}`, `a3: {<<: [*a2, *a2]}` ... double at each level: a
+        billion entries from thirty short lines (a "billion laughs" document). A mapping that
+        merges itself (`&a {<<: *a}`) adds nothing: its keys are already there.
         """
-        super().flatten_mapping(node)
-        node.value = _last_entry_per_key(node.value)
+        self._flattening.add(id(node))
+        try:
+            merged: list[tuple[Any, Any]] = []
+            own: list[tuple[Any, Any]] = []
+            for key_node, value_node in node.value:
+                if key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.tag == "tag:yaml.org,2002:value":
+                        key_node.tag = "tag:yaml.org,2002:str"
+                    own.append((key_node, value_node))
+                    continue
+                sources = (
+                    value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                )
+                for source in reversed(sources):  # the last entry of a key wins, below
+                    if not isinstance(source, MappingNode):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"expected a mapping or list of mappings for merging, "
+                            f"but found {source.id}",
+                            source.start_mark,
+                        )
+                    if id(source) not in self._flattening:
+                        self.flatten_mapping(source)
+                        merged.extend(source.value)
+            node.value = _last_entry_per_key(merged + own)
+        finally:
+            self._flattening.discard(id(node))
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         """Construct a node; a value its explicit tag cannot read is an error with a line.

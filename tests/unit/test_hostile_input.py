@@ -465,6 +465,23 @@ services:
     assert blueprint.services[0].env() == {"A": "from base", "B": "from base"}
 
 
+def test_a_mapping_that_merges_itself_is_read_once() -> None:
+    blueprint = load_text(
+        b"""\
+services:
+  - &api
+    <<: *api
+    type: web
+    name: api
+    runtime: python
+    buildCommand: pip install .
+    startCommand: gunicorn app:app
+"""
+    )
+    assert isinstance(blueprint, Blueprint)
+    assert [s.name for s in blueprint.services] == ["api"]
+
+
 @pytest.mark.parametrize(
     ("escape", "words"),
     [("\\0", "NUL"), ("\\x00", "NUL"), ("\\ud800", "surrogate"), ("\\udcff", "surrogate")],
