@@ -14,6 +14,11 @@ pytestmark = pytest.mark.docker
 SECRET = "gh-actions-s3cr3t-91x"
 
 
+def simulate_args(repo: Path) -> tuple[str, ...]:
+    """A first deploy of `repo` on Render's default Python, with local images and no index."""
+    return ("simulate", str(repo), "--python", "3.14.3", "--no-pull", "--no-cache", "--offline")
+
+
 def test_failed_build_is_annotated_and_summarised_without_its_secret(
     built_images: dict[str, Any],
     make_repo: Callable[..., Path],
@@ -29,13 +34,7 @@ def test_failed_build_is_annotated_and_summarised_without_its_secret(
     env_file.write_text(f"API_TOKEN={SECRET}\n")
     summary = tmp_path / "summary.md"
     proc = render_sim(
-        "simulate",
-        str(repo),
-        "--python",
-        "3.14.3",
-        "--no-pull",
-        "--no-cache",
-        "--offline",
+        *simulate_args(repo),
         "--env-file",
         str(env_file),
         GITHUB_ACTIONS="true",
@@ -58,15 +57,6 @@ def test_outside_github_actions_there_is_no_workflow_command(
     render_sim: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     repo = make_repo("exit 1", service="plain-web")
-    proc = render_sim(
-        "simulate",
-        str(repo),
-        "--python",
-        "3.14.3",
-        "--no-pull",
-        "--no-cache",
-        "--offline",
-        GITHUB_ACTIONS="",
-    )
+    proc = render_sim(*simulate_args(repo), GITHUB_ACTIONS="")
     assert proc.returncode == 1
     assert "::error" not in proc.stdout + proc.stderr
