@@ -81,14 +81,18 @@ def client() -> docker.DockerClient:
 def _remove_test_build_caches(
     client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Build caches of the suite's own repos (all under pytest's temp dir) go with the session.
+    """Build caches the session made for its own repos go with it.
 
-    A simulate keeps a build cache on purpose (Render's); the suite's ones are test debris.
+    A simulate keeps a build cache on purpose (Render's); the suite's ones are test debris: its
+    repos under pytest's temp dir, and the shipped example when the session made its cache (a
+    cache of the example that a developer's `make simulate` made before stays).
     """
+    before = {volume.name for volume in engine.cache_volumes(client)}
     yield
-    root = str(tmp_path_factory.getbasetemp().resolve())
+    roots = (str(tmp_path_factory.getbasetemp().resolve()), str(PROJECT_ROOT))
     for volume in engine.cache_volumes(client):
-        if volume.attrs["Labels"].get(engine.CACHE_LABEL, "").startswith(root):
+        label = volume.attrs["Labels"].get(engine.CACHE_LABEL, "")
+        if volume.name not in before and label.startswith(roots):
             volume.remove(force=True)
 
 
