@@ -81,11 +81,11 @@ def client() -> docker.DockerClient:
 def _remove_test_build_caches(
     client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Build caches the session made for its own repos go with it.
+    """Build caches the test session made for its own repos go with it.
 
     A simulate keeps a build cache on purpose (Render's); the suite's ones are test debris: its
-    repos under pytest's temp dir, and the shipped example when the session made its cache (a
-    cache of the example that a developer's `make simulate` made before stays).
+    repos under pytest's temp dir, and the shipped example when this test session made its
+    cache (a cache of the example that a developer's `make simulate` made before stays).
     """
     before = {volume.name for volume in engine.cache_volumes(client)}
     yield

@@ -266,7 +266,7 @@ def test_example_turns_green_with_a_pinned_python(
     render_sim: Callable[..., subprocess.CompletedProcess[str]],
     tree_snapshot: Callable[[Path], dict[str, Any]],
 ) -> None:
-    """The acceptance case: pydantic 2.9.2 on the default 3.14.3 fails; 3.13 passes."""
+    """The case behind render-sim: pydantic 2.9.2 on the default 3.14.3 fails; 3.13 passes."""
     example = PROJECT_ROOT / "examples" / "fastapi-pydantic"
     before = tree_snapshot(example)
     proc = render_sim(
