@@ -7,6 +7,7 @@ anything. No colour when the stream is not a terminal (rich does that by itself)
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -27,12 +28,24 @@ OUTCOME_STYLE = {
 }
 
 
+# Not a terminal (a CI log, a pipe, a file): rich would fold every table at 80 columns, a
+# scenario table into slivers. CI log viewers are wide; `COLUMNS` still decides when set.
+PIPE_WIDTH = 160
+
+
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = getattr(stream, "isatty", lambda: False)()
+    width = None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return _console(stderr=False)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=False)
+    return _console(stderr=True)
 
 
 def print_json(data: Any) -> None:
