@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 
+from junitparser import JUnitXml
+
 from simulator.buildlog import MASK, BuildLog
 from simulator.diagnosis import Diagnosis
 from simulator.junit import LOG_TAIL_LINES, junit_tree, write_junit
@@ -136,3 +138,18 @@ def test_only_masked_text_is_written(tmp_path: Path) -> None:
     assert f"using token {MASK}" in text
     assert SECRET not in text
     assert MANIFEST_ENV_VALUE not in text  # the build's environment is never written
+
+
+def test_a_ci_reporter_reads_the_file(tmp_path: Path) -> None:
+    """junitparser (behind GitHub's publish-unit-test-result action) reads what we write."""
+    path = tmp_path / "junit.xml"
+    write_junit(path, three_results(), duration_s=4.25)
+    report = JUnitXml.fromfile(str(path))
+    (suite,) = list(report)
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (3, 1, 1, 0)
+    assert suite.time == 4.25
+    outcomes = {case.name: [type(entry).__name__ for entry in case.result] for case in suite}
+    assert outcomes == {"ok": [], "missed": ["Failure"], "broken": ["Error"]}
+    (missed,) = [case for case in suite if case.name == "missed"]
+    assert missed.result[0].message == "outcome: expected failed, got succeeded"
+    assert "it built" in (missed.system_out or "")
