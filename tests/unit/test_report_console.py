@@ -29,7 +29,6 @@ def test_a_wide_table_in_a_pipe_keeps_its_cells_whole(monkeypatch: pytest.Monkey
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     console = report.stdout_console()
-
     table = Table()
     for column in ("name", "expected", "got", "class / package"):
         table.add_column(column, overflow="fold")
