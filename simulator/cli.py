@@ -15,8 +15,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.markup import escape
 
+from simulator import __version__, engine, github_actions, images, report
 from simulator import doctor as doctor_mod
-from simulator import engine, github_actions, images, report
 from simulator.cli_scenarios import scenarios_app
 from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
 from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
@@ -33,12 +33,30 @@ app = typer.Typer(
     name="render-sim",
     help="Reproduce Render.com's native Python build locally in Docker, and diagnose it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 images_app = typer.Typer(help="The build images render-sim makes.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
 app.add_typer(scenarios_app, name="scenarios")
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"render-sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Reproduce Render.com's native Python build locally in Docker, and diagnose it."""
+
 
 Repo = Annotated[
     Path, typer.Argument(help="The repo to simulate (default: the current directory).")
@@ -496,7 +514,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     json_out = "--json" in sys.argv
     try:
-        code = app(standalone_mode=False)  # typer turns Ctrl-C into exit code 130
+        # prog_name: `python -m simulator` is render-sim too (also for shell completion's name)
+        code = app(prog_name="render-sim", standalone_mode=False)  # Ctrl-C: exit code 130
     except RenderSimError as error:
         _fail(error, json_out)
     except (KeyboardInterrupt, typer.Abort):

@@ -24,12 +24,14 @@ import hashlib
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +197,7 @@ def standin_tag(minor: str) -> str:
     """The stand-in's tag: keyed by the suite, the mirror and the bootstrap hook."""
     suites = standin_suites()
     suite = suites.pythons[minor]
-    hook = (locations.IMAGES_DIR / "standin-hook.sh").read_bytes()
+    hook = locations.image_file("standin-hook.sh").read_bytes()
     key = _hash([minor, suite, suites.mirror, hook, str(suites.check_valid_until[suite])])
     return f"{standin_repo()}:{minor}-{suite}-{key}"
 
@@ -301,17 +303,19 @@ def bootstrap_standin(
     suites = standin_suites()
     suite = suites.pythons[minor]
     tag = standin_tag(minor)
-    hook = locations.IMAGES_DIR / "standin-hook.sh"
     packages = [f"python{minor}", f"python{minor}-venv", f"libpython{minor}-dev", "ca-certificates"]
     log_path = locations.subdir("image-builds") / f"{tag.replace('/', '_').replace(':', '_')}.log"
-    with tempfile.TemporaryDirectory(prefix="render-sim-standin-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="render-sim-standin-") as tmp,
+        as_file(locations.image_file("standin-hook.sh")) as hook,
+    ):
         rootfs_tar = Path(tmp) / "rootfs.tar"
         facts_file = Path(tmp) / "facts"
         command = [
             "mmdebstrap",
             "--variant=minbase",
             f"--include={','.join(packages)}",
-            f'--customize-hook=bash {hook} "$1" {minor} {facts_file}',
+            f'--customize-hook=bash {shlex.quote(str(hook))} "$1" {minor} {shlex.quote(str(facts_file))}',
         ]
         if not suites.check_valid_until[suite]:
             command.append('--aptopt=Acquire::Check-Valid-Until "false"')
@@ -386,7 +390,7 @@ class ImageSpec:
 
     @property
     def key(self) -> str:
-        files = [(locations.IMAGES_DIR / name).read_bytes() for name in LAYER_FILES]
+        files = [locations.image_file(name).read_bytes() for name in LAYER_FILES]
         args = sorted(self.build_args().items())
         return _hash([*files, self.base.image_id, repr(args), self.ca_bundle])
 
@@ -399,7 +403,10 @@ def _context(spec: ImageSpec) -> io.BytesIO:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in LAYER_FILES:
-            tar.add(locations.IMAGES_DIR / name, arcname=name)
+            data = locations.image_file(name).read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755 if name.endswith(".sh") else 0o644
+            tar.addfile(info, io.BytesIO(data))
         info = tarfile.TarInfo("ca-bundle.crt")
         info.size = len(spec.ca_bundle)
         tar.addfile(info, io.BytesIO(spec.ca_bundle))

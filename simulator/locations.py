@@ -7,11 +7,19 @@ Never inside the user's repo: a simulation must leave the repo byte-for-byte unc
 from __future__ import annotations
 
 import os
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-IMAGES_DIR = PROJECT_ROOT / "images"
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def image_file(name: str) -> Traversable:
+    """One of the build image's files (`images/` in a checkout, `simulator/_images` installed).
+
+    Read through importlib.resources, so an installed wheel finds them as a checkout does.
+    """
+    return files("simulator._images") / name
 
 
 def home() -> Path:
