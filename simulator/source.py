@@ -27,37 +27,83 @@ class GitInfo:
     untracked: int = 0  # files Render would not see
 
 
-def _git(repo: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            check=True,
-            timeout=30,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.decode(errors="replace")
+# Git reads the repo's own config, and some of its keys name programs that git runs: a repo
+# render-sim is pointed at must not run anything on the host (its config is not the user's).
+# Every call turns those off, takes no optional lock and writes nothing: `git status` would
+# otherwise refresh and rewrite .git/index under index.lock. Clean and smudge filters are named
+# per driver, so the drivers the config defines are emptied one by one (an empty command is no
+# filter to git).
+_SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.untrackedCache=false",
+    "core.pager=cat",
+    "core.sshCommand=false",
+    "core.askPass=",
+    "credential.helper=",
+    "diff.external=",
+    "protocol.allow=never",
+)
+# What the caller's environment may point git at instead of `repo` (a git hook's environment)
+_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
 
 
-def is_git_repo(repo: Path) -> bool:
-    top = _git(repo, "rev-parse", "--show-toplevel")
-    return top is not None and Path(top.strip()).resolve() == repo.resolve()
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    env.update({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"})
+    return env
+
+
+class _Git:
+    """git in one repo, with the repo's executable config turned off (see _SAFE_CONFIG)."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._config: tuple[str, ...] = _SAFE_CONFIG
+        keys = self("config", "--name-only", "-z", "--get-regexp", r"^filter\.")
+        drivers = {k.rsplit(".", 1)[0] for k in (keys or "").split("\0") if k.count(".") >= 2}
+        self._config += tuple(
+            f"{driver}.{part}"
+            for driver in sorted(drivers)
+            for part in ("clean=", "smudge=", "process=", "required=false")
+        )
+
+    def __call__(self, *args: str) -> str | None:
+        """git's output for `args`, or None when git fails."""
+        overrides = [part for item in self._config for part in ("-c", item)]
+        try:
+            out = subprocess.run(
+                ["git", "--no-optional-locks", *overrides, "-C", str(self.repo), *args],
+                capture_output=True,
+                check=True,
+                timeout=30,
+                env=_git_env(),
+                stdin=subprocess.DEVNULL,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.decode(errors="replace")
+
+    def is_top(self) -> bool:
+        """Whether the repo is a git work tree's top directory."""
+        top = self("rev-parse", "--show-toplevel")
+        return top is not None and Path(top.strip()).resolve() == self.repo.resolve()
 
 
 def git_info(repo: Path) -> GitInfo:
     """What Render's `==> Checking out commit ... in branch ...` line would say."""
-    if not is_git_repo(repo):
+    git = _Git(repo)
+    if not git.is_top():
         return GitInfo(commit="", branch="", slug=repo.resolve().name)
-    commit = (_git(repo, "rev-parse", "--verify", "-q", "HEAD") or "").strip()
-    branch = (_git(repo, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
-    remote = (_git(repo, "config", "--get", "remote.origin.url") or "").strip()
+    commit = (git("rev-parse", "--verify", "-q", "HEAD") or "").strip()
+    branch = (git("rev-parse", "--abbrev-ref", "HEAD") or "").strip()
+    remote = (git("config", "--get", "remote.origin.url") or "").strip()
     slug = repo.resolve().name
     if remote:
         tail = remote.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
         if len(tail) >= 2:
             slug = f"{tail[-2]}/{tail[-1]}"
-    status = _git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all") or ""
+    status = git("status", "--porcelain=v1", "-z", "--untracked-files=all") or ""
     dirty, untracked = [], 0
     for entry in filter(None, status.split("\0")):
         if entry.startswith("??"):
@@ -74,8 +120,9 @@ def list_files(repo: Path, root_dir: str = "") -> tuple[str, ...]:
     directory is not a git repo, minus `.git` and `.venv`. Only files under the service's root
     directory: Render does not make the rest available to a service with a rootDir.
     """
-    if is_git_repo(repo):
-        out = _git(repo, "ls-files", "-z", "--cached") or ""
+    git = _Git(repo)
+    if git.is_top():
+        out = git("ls-files", "-z", "--cached") or ""
         names = [n for n in out.split("\0") if n]
         files = [n for n in names if os.path.lexists(repo / n) and not os.path.isdir(repo / n)]
     else:
