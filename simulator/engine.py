@@ -64,6 +64,9 @@ KEEP_LABEL = "render-sim.keep"  # --keep: left for inspection on purpose, never 
 # (moby daemon/monitor.go); other engines may never close it.
 EXEC_POLL_S = 0.5
 DRAIN_S = 0.5
+# What Docker adds to an exec's environment unless given: moby's CreateDaemonEnvironment sets
+# HOSTNAME (and TERM for a tty), and the exec's user gets a HOME
+DOCKER_EXEC_ENV = frozenset({"HOSTNAME", "HOME", "TERM"})
 # A client that cannot reach the engine: the socket is gone, the connection was refused or reset.
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
@@ -268,11 +271,17 @@ class BuildContainer:
         container is killed (the only way to stop an exec'd process tree, including one that
         ignores SIGTERM). OOM kills and peak memory are read from the cgroup afterwards.
         """
-        # env -i: the image's own ENV (python:slim's PYTHON_VERSION, GPG_KEY, ...) must not leak in.
-        argv = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), "bash", "-c", script]
+        # The values go in the exec's own environment, never on its command line: an exec's argv
+        # is public (`docker events` shows it to anything collecting events, `ps` on the host).
+        # What else an exec inherits (the image's ENV: python:slim's PYTHON_VERSION, GPG_KEY, ...;
+        # Docker's HOSTNAME) is unset by name, so the build sees exactly `env`, as `env -i` did.
+        unset = sorted(self._inherited_env_names() - env.keys())
+        argv = ["env", *(part for name in unset for part in ("-u", name)), "bash", "-c", script]
         api = self.client.api
         with self._engine_calls():
-            exec_id = api.exec_create(self.container.id, argv, workdir=workdir, tty=False)["Id"]
+            exec_id = api.exec_create(
+                self.container.id, argv, environment=dict(env), workdir=workdir, tty=False
+            )["Id"]
         # (stdout, stderr) pairs: each stream has its own line decoder, so a line the build
         # writes in pieces is never glued to a line of the other stream (which would split a
         # secret value across two lines, past the masking)
@@ -354,6 +363,11 @@ class BuildContainer:
             if self._container_oom_killed():
                 result.oom_kills = max(result.oom_kills, 1)
         return result
+
+    def _inherited_env_names(self) -> set[str]:
+        """Names of the variables an exec gets without asking: the container's and Docker's own."""
+        config = (self.container.attrs.get("Config") or {}).get("Env") or []
+        return {item.partition("=")[0] for item in config} | DOCKER_EXEC_ENV
 
     def _exec_ended(self, exec_id: str) -> dict[str, Any] | None:
         """The exec's state once its command has exited, else None (still running)."""

@@ -24,6 +24,7 @@ from typing import Any
 import docker
 import pytest
 
+from simulator.buildlog import MASK
 from simulator.plan import Options, ServicePlan, make_plan
 from simulator.simulation import BuildResult, simulate_service
 
@@ -336,6 +337,13 @@ def test_gcc_compiles_and_runs_hello_world(facts: FactsRun) -> None:
 def test_render_sets_env_var(facts: FactsRun, name: str, expected: str) -> None:
     assert name in facts.env, sorted(facts.env)
     assert re.fullmatch(expected, facts.env[name]), f"{name}={facts.env[name]}"
+
+
+def test_build_sees_only_the_planned_environment(facts: FactsRun) -> None:
+    shell_own = {"PWD", "SHLVL", "_", "OLDPWD"}  # what bash itself exports
+    extra = set(facts.env) - set(facts.service.build_env()) - shell_own
+    assert not extra, sorted(extra)  # nothing from the image's ENV or Docker's (HOSTNAME)
+    assert facts.env["API_TOKEN"] == MASK  # there, and masked in the log
 
 
 def test_host_pip_find_links_is_not_leaked(facts: FactsRun) -> None:

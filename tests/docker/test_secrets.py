@@ -19,11 +19,13 @@ import json
 import re
 import subprocess
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from simulator.buildlog import MASK
@@ -77,6 +79,7 @@ def assert_no_secret(text: str, where: str) -> None:
 class Runs:
     text: subprocess.CompletedProcess[str]
     json: subprocess.CompletedProcess[str]
+    events: list[dict[str, Any]]  # the engine's container events while they ran
 
     @property
     def data(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(
+    client: docker.DockerClient,
     built_images: dict[str, Any],
     repo_writer: Callable[..., Path],
     render_sim: Callable[..., subprocess.CompletedProcess[str]],
@@ -105,7 +109,13 @@ def runs(
     env_file.write_text(ENV_FILE, encoding="utf-8")
     args = ("simulate", str(repo), "--env-file", str(env_file), "--python", PYTHON)
     args += ("--no-pull", "--no-cache", "--offline")
-    return Runs(render_sim(*args), render_sim(*args, "--json"))
+    since = int(time.time()) - 1
+    text, as_json = render_sim(*args), render_sim(*args, "--json")
+    until = int(time.time()) + 1
+    events = list(
+        client.events(since=since, until=until, decode=True, filters={"type": "container"})
+    )
+    return Runs(text, as_json, events)
 
 
 def test_the_build_failed_as_written(runs: Runs) -> None:
@@ -127,6 +137,13 @@ def test_saved_log_files_show_no_secret(runs: Runs) -> None:
         text = path.read_text(encoding="utf-8")
         assert "prompted=<" in text, text[-2000:]  # the build's lines are in it
         assert_no_secret(text, str(path))
+
+
+def test_docker_events_show_no_secret(runs: Runs) -> None:
+    execs = [e for e in runs.events if str(e.get("Action", "")).startswith("exec_create")]
+    assert len(execs) >= 2, [e.get("Action") for e in runs.events]  # the two builds' commands
+    assert any("bash build.sh" in e["Action"] for e in execs), [e["Action"] for e in execs]
+    assert_no_secret(json.dumps(runs.events), "docker events")
 
 
 def test_json_shows_no_secret_anywhere(runs: Runs) -> None:
