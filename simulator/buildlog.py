@@ -9,6 +9,8 @@ render-sim's own notes are marked `[render-sim]` so they are never mistaken for 
 from __future__ import annotations
 
 import re
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -77,13 +79,84 @@ def _create(path: Path) -> tuple[Path, TextIO]:
     return path, path.open("w", encoding="utf-8")
 
 
+class EchoThrottle:
+    """The live echo of a build that prints faster than a terminal can show.
+
+    At most `rate` output lines a second reach the echo; past that, lines are counted instead,
+    and the echo says how many it left out when it catches up. When the build's output ends,
+    the last lines it left out are shown (the error is usually there). Render's lines and
+    render-sim's notes always pass. The record (saved log, diagnosis, --json) is not affected:
+    only what is shown live is thinned.
+    """
+
+    WINDOW_S = 0.25
+
+    def __init__(
+        self,
+        echo: Echo,
+        rate: int = 2000,
+        tail: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._echo = echo
+        self._budget = max(1, int(rate * self.WINDOW_S))
+        self._clock = clock
+        self._window_start = clock()
+        self._shown = 0
+        self._skipped = 0
+        self._tail: deque[str] = deque(maxlen=tail)
+
+    def __call__(self, kind: str, line: str) -> None:
+        if kind != "output":
+            self._catch_up(show_tail=True)
+            self._echo(kind, line)
+            return
+        now = self._clock()
+        if now - self._window_start >= self.WINDOW_S:
+            self._window_start, self._shown = now, 0
+            self._catch_up(show_tail=False)
+        if self._shown < self._budget:
+            self._shown += 1
+            self._echo(kind, line)
+        else:
+            self._skipped += 1
+            self._tail.append(line)
+
+    def flush(self) -> None:
+        """The build's output ended: say what was left out, and show its last lines."""
+        self._catch_up(show_tail=True)
+
+    def _catch_up(self, *, show_tail: bool) -> None:
+        if not self._skipped:
+            return
+        tail = list(self._tail) if show_tail else []
+        hidden = self._skipped - len(tail)
+        if hidden:
+            self._echo(
+                "note",
+                f"{NOTE_PREFIX}{hidden:,} line(s) printed too fast to show here; "
+                "the saved log has every line",
+            )
+        for line in tail:
+            self._echo("output", line)
+        self._skipped = 0
+        self._tail.clear()
+
+
 class BuildLog:
-    """One simulation's log (a context manager closing the file)."""
+    """One simulation's log (a context manager closing the file).
+
+    Every line is recorded (the file, `lines`, `all_lines`) however fast the build prints; the
+    live echo is thinned by an `EchoThrottle` when the build prints faster than it can show.
+    """
+
+    FLUSH_S = 0.2  # the file is flushed at most this often while lines arrive, and at the end
 
     def __init__(self, path: Path, secrets: Iterable[str] = (), echo: Echo = _no_echo) -> None:
         self._mask = Masker(secrets)
-        self._echo = echo
+        self._echo = EchoThrottle(echo)
         self.path, self._file = _create(path)
+        self._flushed_at = time.monotonic()
         self.lines: list[str] = []  # the build's own output, masked (what the diagnosis reads)
         self.all_lines: list[str] = []  # everything, as saved
 
@@ -94,29 +167,33 @@ class BuildLog:
         self.close()
 
     def close(self) -> None:
+        self._echo.flush()
         if not self._file.closed:
             self._file.close()
 
     def _write(self, kind: str, line: str) -> None:
-        line = self._mask(line)
         self.all_lines.append(line)
         if not self._file.closed:
             self._file.write(line + "\n")
-            self._file.flush()
+            now = time.monotonic()
+            if kind != "output" or now - self._flushed_at >= self.FLUSH_S:
+                self._file.flush()
+                self._flushed_at = now
         self._echo(kind, line)
 
     def render(self, line: str) -> None:
         """A line in Render's own words (`==> ...`)."""
-        self._write("render", line)
+        self._write("render", self._mask(line))
 
     def note(self, line: str) -> None:
         """render-sim's own remark, marked as such."""
-        self._write("note", NOTE_PREFIX + line)
+        self._write("note", self._mask(NOTE_PREFIX + line))
 
     def output(self, line: str) -> None:
         """A line the build command printed."""
-        self.lines.append(self._mask(line))
-        self._write("output", line)
+        masked = self._mask(line)
+        self.lines.append(masked)
+        self._write("output", masked)
 
     def text(self) -> str:
         """The whole log as saved (Render's lines and the output), for the classifier."""

@@ -59,11 +59,12 @@ PID_LABEL = "render-sim.pid"
 PID_START_LABEL = "render-sim.pid-start"
 PID_NS_LABEL = "render-sim.pid-ns"  # a pid means something only in its PID namespace
 KEEP_LABEL = "render-sim.keep"  # --keep: left for inspection on purpose, never reaped
-# The build command has exited: read what is still in flight for this long, then stop reading.
-# Docker itself closes the stream 2 s after the exec exits when a leftover process holds it open
-# (moby daemon/monitor.go); other engines may never close it.
+# The build command has exited: everything it wrote is read (see `_drain`), then the stream is
+# left once it is quiet for DRAIN_S or still open CLOSE_WAIT_S later. Docker itself closes it
+# 2 s after the exec exits when a leftover process holds it open; other engines may never.
 EXEC_POLL_S = 0.5
 DRAIN_S = 0.5
+CLOSE_WAIT_S = 10.0
 # What Docker adds to an exec's environment unless given: moby's CreateDaemonEnvironment sets
 # HOSTNAME (and TERM for a tty), and the exec's user gets a HOME
 DOCKER_EXEC_ENV = frozenset({"HOSTNAME", "HOME", "TERM"})
@@ -301,33 +302,32 @@ class BuildContainer:
         last_output = start
         result = ExecResult(exit_code=None, duration_s=0.0)
         decoders = (_LineDecoder(on_output), _LineDecoder(on_output))  # stdout, stderr
+
+        def feed(chunk: tuple[bytes | None, bytes | None]) -> None:
+            for decoder, data in zip(decoders, chunk, strict=True):
+                if data:
+                    decoder.feed(data)
+
         streaming = True
         ended: dict[str, Any] | None = None  # the exec's state once its command has exited
-        ended_at = 0.0
         next_poll = start + EXEC_POLL_S
         reader.start()
         try:
-            while True:
+            while ended is None:
                 now = time.monotonic()
-                if ended is None and (not streaming or now >= next_poll):
+                if not streaming or now >= next_poll:
                     next_poll = now + EXEC_POLL_S
                     ended = self._exec_ended(exec_id)
-                    ended_at = now
-                if ended is not None and (not streaming or now - ended_at >= DRAIN_S):
-                    break
-                if ended is None:
-                    if now - start >= self.limits.timeout_s:
-                        result.timed_out = True
-                    elif (
-                        self.limits.idle_timeout_s
-                        and now - last_output >= self.limits.idle_timeout_s
-                    ):
-                        result.idle_out = True
-                    if result.timed_out or result.idle_out:
-                        self._kill()
+                    if ended is not None:
                         break
-                deadline = ended_at + DRAIN_S if ended is not None else next_poll
-                deadline = min(deadline, start + self.limits.timeout_s)
+                if now - start >= self.limits.timeout_s:
+                    result.timed_out = True
+                elif self.limits.idle_timeout_s and now - last_output >= self.limits.idle_timeout_s:
+                    result.idle_out = True
+                if result.timed_out or result.idle_out:
+                    self._kill()
+                    break
+                deadline = min(next_poll, start + self.limits.timeout_s)
                 if self.limits.idle_timeout_s:
                     deadline = min(deadline, last_output + self.limits.idle_timeout_s)
                 wait = max(0.05, min(1.0, deadline - now))
@@ -342,9 +342,10 @@ class BuildContainer:
                     streaming = False
                     continue
                 last_output = time.monotonic()
-                for decoder, data in zip(decoders, chunk, strict=True):
-                    if data:
-                        decoder.feed(data)
+                feed(chunk)
+            result.duration_s = time.monotonic() - start
+            if streaming:
+                _drain(chunks, feed)  # what the command wrote before it ended, every byte of it
         except KeyboardInterrupt:
             result.interrupted = True
             self._kill()
@@ -352,7 +353,7 @@ class BuildContainer:
         finally:
             for decoder in decoders:
                 decoder.close()
-            result.duration_s = time.monotonic() - start
+            result.duration_s = result.duration_s or time.monotonic() - start
         if ended is not None:
             result.exit_code = ended.get("ExitCode")
             self._require_container()
@@ -477,6 +478,34 @@ class BuildContainer:
             "/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"
         ).strip()
         return int(text) if text.isdigit() else None
+
+
+def _drain(
+    chunks: queue.Queue[tuple[bytes | None, bytes | None] | None],
+    feed: Callable[[tuple[bytes | None, bytes | None]], None],
+) -> None:
+    """Read the build's output to its end once its command has exited (or was killed).
+
+    Everything already received is kept, however far the reader is behind: the record is never
+    cut short. The stream's end is awaited while output still arrives: Docker closes it once
+    the command's output is copied, or 2 s after the command exits when a leftover process holds
+    it open (moby daemon/monitor.go); a stream quiet for DRAIN_S, or one still open CLOSE_WAIT_S
+    later (an engine that never closes it), is read no further than what has arrived.
+    """
+    give_up = time.monotonic() + CLOSE_WAIT_S
+    while (left := give_up - time.monotonic()) > 0:
+        try:
+            chunk = chunks.get(timeout=min(DRAIN_S, left))
+        except queue.Empty:
+            return  # quiet: the command's output has all arrived
+        if chunk is None:
+            return  # closed
+        feed(chunk)
+    for _ in range(chunks.qsize()):  # received before the give-up: kept
+        chunk = chunks.get_nowait()
+        if chunk is None:
+            return
+        feed(chunk)
 
 
 class _LineDecoder:

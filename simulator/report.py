@@ -141,8 +141,8 @@ def make_echo(console: Console) -> Any:
             console.print(f"[bold cyan]{escape(line)}[/]")
         elif kind == "note":
             console.print(f"[dim]{escape(line)}[/]")
-        else:
-            console.print(escape(line), markup=True)
+        else:  # the build's own text: no markup, no highlighting, wrapped by the terminal
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     return echo
 

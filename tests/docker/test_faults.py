@@ -160,7 +160,7 @@ def test_build_ends_when_its_command_exits_not_when_its_child_closes_the_output(
         name = box.name
     assert result.exit_code == 7, result
     assert result.duration_s < 1.9, f"waited {result.duration_s:.2f} s for the child's output"
-    assert lines[0] == "started", lines
+    assert "started" in lines, lines  # the child may tick first: they run side by side
     assert any("while :" in p for p in result.leftover_processes), result.leftover_processes
     assert not client.containers.list(all=True, filters={"name": name})
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.buildlog import MASK, BuildLog, Masker, log_path_for
+from simulator.buildlog import MASK, BuildLog, EchoThrottle, Masker, log_path_for
 
 
 def test_secret_is_masked_everywhere_it_appears(tmp_path: Path) -> None:
@@ -40,3 +40,61 @@ def test_log_path_is_under_render_sim_home(tmp_path: Path, monkeypatch: pytest.M
     path = log_path_for("owner/repo", "web api")
     assert path.parent == tmp_path / "logs"
     assert "/" not in path.name and " " not in path.name
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_fast_output_is_thinned_live_and_its_last_lines_shown(tmp_path: Path) -> None:
+    clock = FakeClock()
+    shown: list[tuple[str, str]] = []
+    throttle = EchoThrottle(
+        lambda kind, line: shown.append((kind, line)), rate=40, tail=3, clock=clock
+    )
+    for number in range(100):  # all within one window of 0.25 s: 10 lines may pass
+        throttle("output", f"line {number}")
+    throttle.flush()
+    outputs = [line for kind, line in shown if kind == "output"]
+    assert outputs == [f"line {n}" for n in range(10)] + ["line 97", "line 98", "line 99"]
+    notes = [line for kind, line in shown if kind == "note"]
+    assert notes == [
+        "[render-sim] 87 line(s) printed too fast to show here; the saved log has every line"
+    ]
+
+
+def test_output_at_a_readable_pace_is_all_echoed() -> None:
+    clock = FakeClock()
+    shown: list[str] = []
+    throttle = EchoThrottle(lambda _kind, line: shown.append(line), rate=40, clock=clock)
+    for number in range(100):
+        clock.now += 0.05  # 20 lines a second, under the rate
+        throttle("output", f"line {number}")
+    throttle.flush()
+    assert shown == [f"line {n}" for n in range(100)]
+
+
+def test_render_lines_and_notes_are_never_thinned() -> None:
+    clock = FakeClock()
+    shown: list[tuple[str, str]] = []
+    throttle = EchoThrottle(lambda kind, line: shown.append((kind, line)), rate=4, clock=clock)
+    for number in range(10):
+        throttle("output", f"line {number}")
+    throttle("render", "==> Build failed 😞")
+    assert shown[-1] == ("render", "==> Build failed 😞")
+    assert ("output", "line 9") in shown  # the tail came first, before Render's line
+
+
+def test_every_line_is_recorded_whatever_the_echo_shows(tmp_path: Path) -> None:
+    shown: list[str] = []
+    with BuildLog(tmp_path / "b.log", echo=lambda _kind, line: shown.append(line)) as log:
+        for number in range(50_000):
+            log.output(f"line {number}")
+    saved = (tmp_path / "b.log").read_text().splitlines()
+    assert saved == [f"line {n}" for n in range(50_000)]
+    assert log.lines == saved
+    assert shown[-1] == "line 49999"
