@@ -42,7 +42,7 @@ from bench.cold_images import bench_images  # noqa: E402
 from bench.example import bench_example  # noqa: E402
 from bench.overhead import bench_overhead  # noqa: E402
 from bench.scenario_suite import bench_scenarios  # noqa: E402
-from simulator.classifier import classify  # noqa: E402
+from simulator.diagnose.classifier import classify  # noqa: E402
 from simulator.wheels import PackageIndex  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -12,8 +12,8 @@ import codecs
 import sys
 from pathlib import Path
 
-from simulator.classifier import classify
-from simulator.diagnosis import Diagnosis, DiagnosisContext
+from simulator.diagnose.classifier import classify
+from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import InputError
 from simulator.wheels import PackageIndex
 
@@ -82,7 +82,7 @@ def decode_log(data: bytes, name: str = "the log") -> str:
 def explain(
     text: str, context: DiagnosisContext | None = None, index: PackageIndex | None = None
 ) -> Diagnosis:
-    """Diagnose a log's text (see `simulator.classifier.classify`)."""
+    """Diagnose a log's text (see `simulator.diagnose.classifier.classify`)."""
     return classify(text, context, index)
 
 

@@ -22,8 +22,14 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from simulator.diagnosis import FAILURE_CLASSES, UNKNOWN, BuildCommand, Pin, PythonVersionFile
-from simulator.diagnosis import SetEnv as SetEnvAction
+from simulator.diagnose.diagnosis import (
+    FAILURE_CLASSES,
+    UNKNOWN,
+    BuildCommand,
+    Pin,
+    PythonVersionFile,
+)
+from simulator.diagnose.diagnosis import SetEnv as SetEnvAction
 from simulator.errors import Location, ScenarioError, UsageError
 from simulator.plan import Options
 from simulator.simulation import BuildResult

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from simulator.classifier import (
+from simulator.diagnose.classifier import (
     RULES_PATH,
     RuleCatalogueError,
     ScannedLog,
@@ -19,7 +19,7 @@ from simulator.classifier import (
     normalise,
     required_literal,
 )
-from simulator.diagnosis import (
+from simulator.diagnose.diagnosis import (
     FAILURE_CLASSES,
     DiagnosisContext,
     Pin,

@@ -14,9 +14,9 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from simulator.catalogue import load_rules
-from simulator.classifier import classify
-from simulator.diagnosis import FAILURE_CLASSES
+from simulator.diagnose.catalogue import load_rules
+from simulator.diagnose.classifier import classify
+from simulator.diagnose.diagnosis import FAILURE_CLASSES
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 LOGS = sorted(CORPUS.glob("*.log")) if CORPUS.is_dir() else []

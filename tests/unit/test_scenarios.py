@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
+from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
 from simulator.errors import ConfigurationError, ScenarioError, UsageError
 from simulator.plan import Options
 from simulator.scenario_run import (

@@ -21,10 +21,16 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
-from simulator.diagnosis import PackageRef
-from simulator.logtext import Hit, ScannedLog, fixed_matcher, pick_near
-from simulator.mentions import DIST_NAME, Mention, Mentions, exact_version, parse_requirement
-from simulator.rules import Rule, Signal
+from simulator.diagnose.diagnosis import PackageRef
+from simulator.diagnose.logtext import Hit, ScannedLog, fixed_matcher, pick_near
+from simulator.diagnose.mentions import (
+    DIST_NAME,
+    Mention,
+    Mentions,
+    exact_version,
+    parse_requirement,
+)
+from simulator.diagnose.rules import Rule, Signal
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
-from simulator.logtext import Matcher, ScannedLog, fixed_matcher
+from simulator.diagnose.logtext import Matcher, ScannedLog, fixed_matcher
 
 #: A distribution name as pip and the build tools print it.
 DIST_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"

@@ -1,6 +1,6 @@
 """The rule catalogue once loaded: rules, their signals and fix templates, and filling in texts.
 
-`simulator.catalogue` builds these from `data/rules.yaml` and validates them; everything else
+`simulator.diagnose.catalogue` builds these from `data/rules.yaml` and validates them; everything else
 only reads them. Each text of a rule (headline, explanation, fix titles...) is a template whose
 `{fields}` the diagnosis fills in with `render_template`.
 """
@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from simulator.logtext import Matcher
+from simulator.diagnose.logtext import Matcher
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Read a build log and say what failed, which package, why, and the fix.
 
 The failure classes, their patterns and their guidance live in `data/rules.yaml`, loaded and
-validated once by `simulator.catalogue`. `classify` scans the log and assembles a `Diagnosis`:
+validated once by `simulator.diagnose.catalogue`. `classify` scans the log and assembles a `Diagnosis`:
 
-1. Normalise the log once (`simulator.logtext`): ANSI colours, CRLF, RFC 3339 timestamps,
+1. Normalise the log once (`simulator.diagnose.logtext`): ANSI colours, CRLF, RFC 3339 timestamps,
    Render dashboard dates and BuildKit prefixes are stripped; line numbers stay those of the
    input.
 2. Find the lines each rule's signals match. Every pattern has a literal "needle" that any match
@@ -11,10 +11,10 @@ validated once by `simulator.catalogue`. `classify` scans the log and assembles 
    regex: the scan is linear in the input, 50 MB logs take seconds.
 3. The highest-priority rule that fired wins; no rule -> class `unknown`, with the lines that
    look most like errors as evidence.
-4. The culprit package comes from the rule's culprit steps (`simulator.culprit`: the
+4. The culprit package comes from the rule's culprit steps (`simulator.diagnose.culprit`: the
    distribution whose build failed beats the one the user asked for); the Python version from
    Render's `==> Using Python version` line, the context, maturin's `--interpreter`, wheel tags
-   or paths (`simulator.python_in_log`).
+   or paths (`simulator.diagnose.python_in_log`).
 5. Fixes come from the rule's templates (`simulator.fixes`); the computed ones (older Python,
    upgrade, conflict) ask the optional `PackageIndex` and say whether they were checked against
    real metadata.
@@ -27,13 +27,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.catalogue import RULES_PATH, RuleCatalogueError, load_rules
-from simulator.culprit import CulpritFinder
-from simulator.diagnosis import UNKNOWN, Diagnosis, DiagnosisContext, Evidence, PythonInfo
+from simulator.diagnose.catalogue import RULES_PATH, RuleCatalogueError, load_rules
+from simulator.diagnose.culprit import CulpritFinder
+from simulator.diagnose.diagnosis import UNKNOWN, Diagnosis, DiagnosisContext, Evidence, PythonInfo
+from simulator.diagnose.logtext import (
+    Hit,
+    Matcher,
+    ScannedLog,
+    fixed_matcher,
+    normalise,
+    required_literal,
+)
+from simulator.diagnose.python_in_log import RENDER_PYTHON_LINE, find_python, python_fields
+from simulator.diagnose.rules import Catalogue, Rule, Signal, render_template
 from simulator.fixes import FixInputs, build_fixes
-from simulator.logtext import Hit, Matcher, ScannedLog, fixed_matcher, normalise, required_literal
-from simulator.python_in_log import RENDER_PYTHON_LINE, find_python, python_fields
-from simulator.rules import Catalogue, Rule, Signal, render_template
 from simulator.wheels import PackageIndex
 
 # `classify` is this module's own; the other names are re-exported for existing callers.

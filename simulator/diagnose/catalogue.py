@@ -17,12 +17,12 @@ from typing import Any
 import yaml
 from packaging.utils import canonicalize_name
 
-from simulator.diagnosis import FAILURE_CLASSES
+from simulator.diagnose.diagnosis import FAILURE_CLASSES
+from simulator.diagnose.logtext import Matcher, required_literal
+from simulator.diagnose.rules import Catalogue, FixTemplate, Rule, Signal
 from simulator.errors import RenderSimError
-from simulator.logtext import Matcher, required_literal
-from simulator.rules import Catalogue, FixTemplate, Rule, Signal
 
-RULES_PATH = Path(__file__).parent / "data" / "rules.yaml"
+RULES_PATH = Path(__file__).parents[1] / "data" / "rules.yaml"
 
 
 class RuleCatalogueError(RenderSimError):
