@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from simulator.diagnose.catalogue import GENERATORS, load_rules
-from simulator.diagnose.culprit import Conflict, Culprit, probe_version, spec_allows
+from simulator.diagnose.catalogue import load_rules
+from simulator.diagnose.catalogue_schema import GENERATORS
+from simulator.diagnose.conflict import Conflict, probe_version, spec_allows
+from simulator.diagnose.culprit import Culprit
 from simulator.diagnose.diagnosis import (
     BuildCommand,
     DiagnosisContext,
@@ -34,10 +36,10 @@ from simulator.diagnose.diagnosis import (
     Requirement,
     SetEnv,
 )
-from simulator.diagnose.logtext import Hit, ScannedLog, fixed_matcher
 from simulator.diagnose.mentions import Mention, Mentions, exact_version, parse_requirement
 from simulator.diagnose.python_in_log import python_fields
 from simulator.diagnose.rules import Catalogue, FixTemplate, render_template
+from simulator.diagnose.scan import Hit, ScannedLog, fixed_matcher
 from simulator.wheels import (
     RENDER_PYTHON_MINORS,
     PackageIndex,

@@ -1,114 +1,39 @@
-"""Read a build log and say what failed, which package, why, and the fix.
+"""Layer 3: classify the step that failed, and assemble the `Diagnosis`.
 
-The failure classes, their patterns and their guidance live in `data/rules.yaml`, loaded and
-validated once by `simulator.diagnose.catalogue`. `classify` scans the log and assembles a `Diagnosis`:
-
-1. Normalise the log once (`simulator.diagnose.logtext`): ANSI colours, CRLF, RFC 3339 timestamps,
-   Render dashboard dates and BuildKit prefixes are stripped; line numbers stay those of the
-   input.
-2. Find the lines each rule's signals match. Every pattern has a literal "needle" that any match
-   contains, so lines are found with `str.find` over the whole text and only those lines meet a
-   regex: the scan is linear in the input, 50 MB logs take seconds.
-3. The highest-priority rule that fired wins; no rule -> class `unknown`, with the lines that
-   look most like errors as evidence.
-4. The culprit package comes from the rule's culprit steps (`simulator.diagnose.culprit`: the
-   distribution whose build failed beats the one the user asked for); the Python version from
-   Render's `==> Using Python version` line, the context, maturin's `--interpreter`, wheel tags
-   or paths (`simulator.diagnose.python_in_log`).
-5. Fixes come from the rule's templates (`simulator.fixes`); the computed ones (older Python,
-   upgrade, conflict) ask the optional `PackageIndex` and say whether they were checked against
-   real metadata.
+1. `simulator.diagnose.text` normalises the log (prefixes, colours, quoting; line numbers kept).
+2. `simulator.diagnose.segment` reads the build as installer events and picks the failing one
+   (or, after a successful build, the runtime section).
+3. The catalogue's rules (`data/rules.yaml`, validated by `simulator.diagnose.catalogue`) are
+   matched inside that event's lines and Render's closing lines only (its `Scope`): the
+   highest-priority rule that fires wins, except that the platform's own verdict (Render's
+   `Ran out of memory`, a time limit) always does. Every pattern has a literal "needle", so a
+   scope is searched with `bytes.find` and only the lines holding one meet a regex.
+4. The culprit comes from the rule's steps, first among them the event's owner
+   (`simulator.diagnose.culprit`); the Python version from Render's line, the context or what
+   tools printed (`simulator.diagnose.python_in_log`); the fixes from the rule's templates
+   (`simulator.fixes`, which may ask the optional `PackageIndex`).
+5. No rule fires: `unknown`, with what is known (`simulator.diagnose.evidence`).
 
 `classify` is pure apart from those optional index lookups.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.diagnose.catalogue import RULES_PATH, RuleCatalogueError, load_rules
+from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.culprit import CulpritFinder
-from simulator.diagnose.diagnosis import UNKNOWN, Diagnosis, DiagnosisContext, Evidence, PythonInfo
-from simulator.diagnose.logtext import (
-    Hit,
-    Matcher,
-    ScannedLog,
-    fixed_matcher,
-    normalise,
-    required_literal,
-)
+from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext, PythonInfo
+from simulator.diagnose.events import Event, Role
+from simulator.diagnose.evidence import evidence, no_failure, step_text, unknown_diagnosis
 from simulator.diagnose.python_in_log import RENDER_PYTHON_LINE, find_python, python_fields
 from simulator.diagnose.rules import Catalogue, Rule, Signal, render_template
+from simulator.diagnose.scan import Hit, ScannedLog
+from simulator.diagnose.scope import Scope
+from simulator.diagnose.segment import Reading, read_log
+from simulator.diagnose.text import LogText
 from simulator.fixes import FixInputs, build_fixes
 from simulator.wheels import PackageIndex
-
-# `classify` is this module's own; the other names are re-exported for existing callers.
-__all__ = [
-    "RULES_PATH",
-    "RuleCatalogueError",
-    "ScannedLog",
-    "classify",
-    "load_rules",
-    "normalise",
-    "required_literal",
-]
-
-EVIDENCE_LINE_LIMIT = 2000  # characters shown per evidence line; huge lines are cut
-MAX_EVIDENCE = 12
-
-_ERROR_LIKE: tuple[tuple[Matcher, int], ...] = (
-    (
-        fixed_matcher(
-            r"^\s*(?:ERROR|error|Error|FATAL|fatal)(?:\[\w+\])?:",
-            ["ERROR", "rror", "FATAL", "fatal"],
-        ),
-        5,
-    ),
-    (fixed_matcher(r"^\s*(?:×|💥)", ["×", "💥"]), 4),
-    (fixed_matcher(r"Traceback \(most recent call last\)"), 3),
-    (fixed_matcher(r"^\s*\w*(?:Error|Exception):", ["Error:", "Exception:"]), 4),
-    (
-        fixed_matcher(
-            r"(?:exit code|exit status|returned non-zero)", ["exit code", "exit status", "non-zero"]
-        ),
-        2,
-    ),
-    (fixed_matcher(r"\b(?:[Ff]ailed|FAILED)\b", ["ailed", "FAILED"]), 1),
-    (fixed_matcher(r"==> Build failed"), 2),
-)
-_SUCCESS = (fixed_matcher(r"==> Build successful"), fixed_matcher(r"Successfully installed "))
-
-
-def _error_like_lines(log: ScannedLog, limit: int = 10) -> list[Hit]:
-    scored: dict[int, tuple[int, Hit]] = {}
-    for matcher, score in _ERROR_LIKE:
-        for hit in log.hits(matcher, keep=2000):
-            best = scored.get(hit.start)
-            total = score + (best[0] if best else 0)
-            scored[hit.start] = (total, hit)
-    top = sorted(scored.values(), key=lambda item: (item[0], item[1].start), reverse=True)[:limit]
-    return sorted((hit for _, hit in top), key=lambda hit: hit.start)
-
-
-def _evidence(log: ScannedLog, lines: Iterable[tuple[int, str]]) -> tuple[Evidence, ...]:
-    """Evidence from (offset, text) lines: deduplicated, in log order, at most MAX_EVIDENCE."""
-    unique = dict(lines)
-    ordered = sorted(unique.items())[:MAX_EVIDENCE]
-    numbers = log.line_numbers(start for start, _ in ordered)
-    return tuple(Evidence(numbers[start], _clip(text)) for start, text in ordered)
-
-
-def _clip(text: str) -> str:
-    text = text.rstrip()
-    if len(text) > EVIDENCE_LINE_LIMIT:
-        return text[:EVIDENCE_LINE_LIMIT] + f"… [{len(text) - EVIDENCE_LINE_LIMIT} more characters]"
-    return text
-
-
-def _line_at(log: ScannedLog, start: int) -> tuple[int, str]:
-    end = log.text.find("\n", start)
-    return start, log.text[start : end if end != -1 else len(log.text)]
 
 
 @dataclass(frozen=True)
@@ -120,27 +45,69 @@ class _Firing:
     weak_only: bool
 
 
-def _fire(log: ScannedLog, rule: Rule) -> _Firing | None:
+def _fire(scope: Scope, rule: Rule, end: int, verdicts_only: bool = False) -> _Firing | None:
     strong: list[tuple[Signal, Hit]] = []
     weak: list[tuple[Signal, Hit]] = []
     for signal in rule.signals:
-        for hit in log.hits(signal.matcher):
+        if verdicts_only and not signal.verdict:
+            continue
+        hits = scope.hits(signal.matcher)
+        if hits and signal.with_ and not any(scope.hits(m, keep=1) for m in signal.with_):
+            continue
+        for hit in hits:
             (weak if signal.weak else strong).append((signal, hit))
     if strong:
         # The most specific signal (listed first) describes the failure; its first line is the
-        # decisive one the culprit is looked for around.
+        # decisive one.
         signal = min((item[0] for item in strong), key=rule.signals.index)
         decisive = min((hit for s, hit in strong if s is signal), key=lambda hit: hit.start)
         return _Firing(rule, signal, decisive, tuple(strong), False)
     if weak:
         last = max(weak, key=lambda item: item[1].start)
-        if log.is_near_end(last[1].start):
+        if scope.log.is_near_end(last[1].start, end=end):
             return _Firing(rule, last[0], last[1], tuple(weak), True)
     return None
 
 
+def _build_scope(reading: Reading) -> Scope:
+    """The failing event's lines, the summary and kill lines after it, Render's closing lines."""
+    log = reading.log
+    build_end = reading.sections.build[1]
+    ranges = [reading.end_section]
+    event = reading.failing
+    if event is None or reading.how == "running":
+        # Nothing reports a failure: what failed is somewhere after the last barrier.
+        ranges.append((reading.start, build_end))
+    else:
+        ranges.append((event.start, event.end))
+        for mark, _ in reading.summaries:
+            if mark.offset >= event.start:
+                ranges.append((mark.offset, log.line_end(mark.offset) + 1))
+    for mark in reading.kills:
+        ranges.append((mark.offset, log.line_end(mark.offset) + 1))
+    return Scope.of(log, ranges)
+
+
+def _first_firing(
+    catalogue: Catalogue, scope: Scope, phase: str, end: int, verdict_scope: Scope | None = None
+) -> _Firing | None:
+    rules = [rule for rule in catalogue.rules if rule.phase == phase]
+    if verdict_scope is not None:
+        for rule in rules:
+            firing = _fire(verdict_scope, rule, end, verdicts_only=True)
+            if firing is not None:
+                return firing
+    for rule in rules:  # highest priority first: the first rule that fires wins
+        firing = _fire(scope, rule, end)
+        if firing is not None:
+            return firing
+    return None
+
+
 def classify(
-    text: str, context: DiagnosisContext | None = None, index: PackageIndex | None = None
+    text: str | bytes | LogText,
+    context: DiagnosisContext | None = None,
+    index: PackageIndex | None = None,
 ) -> Diagnosis:
     """Diagnose a build log: class, culprit package, Python version, evidence and fixes.
 
@@ -149,56 +116,52 @@ def classify(
     catalogue = load_rules()
     log = ScannedLog(text)
     context = context or DiagnosisContext()
-    firing = None
-    for rule in catalogue.rules:  # highest priority first: the first rule that fires wins
-        firing = _fire(log, rule)
+    reading = read_log(log)
+    sections = reading.sections
+    if sections.result == "succeeded" and sections.runtime is not None:
+        runtime = Scope.of(log, [sections.runtime])
+        firing = _first_firing(catalogue, runtime, "runtime", sections.runtime[1])
         if firing is not None:
-            break
-    if firing is None:
-        return _unknown(log, context)
-    return _diagnose(catalogue, log, firing, context, index)
-
-
-def _unknown(log: ScannedLog, context: DiagnosisContext) -> Diagnosis:
-    lines = _error_like_lines(log)
-    python = find_python(log, context, None)
-    if not lines and any(log.hits(matcher) for matcher in _SUCCESS):
-        return Diagnosis(
-            failure_class=UNKNOWN,
-            root_cause="no failure in the log",
-            headline="No failure found: the log shows a successful install",
-            explanation="No line of the log looks like an error, and the install reports success.",
-            python=python,
+            return _diagnose(catalogue, log, firing, runtime, None, context, index, "runtime")
+        python = find_python(log, context, None)
+        return no_failure(log, runtime, python) or unknown_diagnosis(
+            log, runtime, None, python, _warnings(catalogue, context, python, False)
         )
-    headline = "render-sim found no known cause of failure in this log"
-    explanation = (
-        "None of render-sim's failure patterns matches this log. The lines below are the ones "
-        "that look most like errors; the real cause is usually the first error of the failing "
-        "step, not the last line."
-        if lines
-        else "None of render-sim's failure patterns matches this log, and no line looks like "
-        "an error. Was the whole build output pasted?"
+    scope = _build_scope(reading)
+    verdicts = Scope.of(
+        log,
+        [reading.end_section]
+        + [
+            (m.offset, log.line_end(m.offset) + 1)
+            for m in reading.kills
+            if m.marker.role is Role.KILL
+        ],
     )
-    return Diagnosis(
-        failure_class=UNKNOWN,
-        root_cause="unknown",
-        headline=headline,
-        explanation=explanation,
-        python=python,
-        evidence=_evidence(log, ((hit.start, hit.text) for hit in lines)),
-        warnings=_warnings(load_rules(), context, None, False),
-    )
+    firing = _first_firing(catalogue, scope, "build", sections.build[1], verdicts)
+    if firing is None:
+        python = find_python(log, context, reading.failing.start if reading.failing else None)
+        if reading.failing is None or not reading.failing.failed:
+            found = no_failure(log, scope, python)
+            if found is not None:
+                return found
+        return unknown_diagnosis(
+            log, scope, reading.failing, python, _warnings(catalogue, context, python, False)
+        )
+    return _diagnose(catalogue, log, firing, scope, reading.failing, context, index, "build")
 
 
 def _diagnose(
     catalogue: Catalogue,
     log: ScannedLog,
     firing: _Firing,
+    scope: Scope,
+    event: Event | None,
     context: DiagnosisContext,
     index: PackageIndex | None,
+    phase: str,
 ) -> Diagnosis:
     rule = firing.rule
-    finder = CulpritFinder(log, rule, firing.decisive, firing.signal)
+    finder = CulpritFinder(log, rule, firing.decisive, firing.signal, scope, event)
     culprit = finder.find()
     package = culprit.package if culprit else None
     python = find_python(log, context, firing.decisive.start)
@@ -219,6 +182,7 @@ def _diagnose(
             if culprit and culprit.size and package
             else ""
         ),
+        step=step_text(event) or "the build command",
     )
 
     inputs = FixInputs(
@@ -251,12 +215,12 @@ def _diagnose(
         {hit.start: hit for hits in per_signal.values() for hit in (hits[0], hits[-1])}.values(),
         key=lambda hit: hit.start,
     )[:6]
-    evidence = [(hit.start, hit.text) for hit in decisive_hits]
-    evidence += [(hit.start, hit.text) for matcher in rule.context for hit in log.hits(matcher)[:1]]
+    lines = [(hit.start, hit.text) for hit in decisive_hits]
+    lines += [(hit.start, hit.text) for matcher in rule.context for hit in scope.hits(matcher)[:1]]
     if culprit is not None:
-        evidence.append(_line_at(log, culprit.start))
+        lines.append(log.line_at(culprit.start))
     if python is not None and python.source == "render-log":
-        evidence += [(hit.start, hit.text) for hit in log.hits(RENDER_PYTHON_LINE)[:1]]
+        lines += [(hit.start, hit.text) for hit in log.hits(RENDER_PYTHON_LINE)[:1]]
 
     python_fix = any(t.generator in ("older-python", "no-match") for t in rule.fixes)
     return Diagnosis(
@@ -266,9 +230,11 @@ def _diagnose(
         explanation=render_template(explanation_template, fields),
         package=package,
         python=python,
-        evidence=_evidence(log, evidence),
+        evidence=evidence(log, lines),
         fixes=tuple(fixes),
         warnings=_warnings(catalogue, context, python, python_fix),
+        phase=phase,
+        step=step_text(event),
     )
 
 

@@ -1,13 +1,12 @@
 """Which package a failed build is about: the culprit, found by the firing rule's steps.
 
-A rule lists culprit steps in order (`data/rules.yaml`); `CulpritFinder` runs them over the
-log's `Mentions` around the decisive line until one names a package: the signal's own groups,
-the build that failed, pip's unpack directory, a local crate, the last sdist, the largest
-download, the failing `pip install` command, a resolver conflict, or the rule's captures. The
-distribution whose build failed beats the one the user asked for.
-
-Resolver conflicts (pip, Poetry and uv wordings) are read here too: `find_conflict` says which
-requirement excludes what the user asked for.
+A rule lists culprit steps in order (`data/rules.yaml`); `CulpritFinder` runs them until one
+names a package, looking only inside the failing event (its `Scope`): the signal's own groups,
+the event's owner (the distribution whose step failed, or that was running when a kill or a
+time limit came), a build failure line, pip's unpack directory, a local crate, the last sdist,
+the largest download, the failing `pip install` command, a resolver conflict's parties
+(`simulator.diagnose.conflict`), the last installed package in a traceback, or the rule's
+captures.
 """
 
 from __future__ import annotations
@@ -17,133 +16,29 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion
 
+from simulator.diagnose.conflict import Conflict, find_conflict
 from simulator.diagnose.diagnosis import PackageRef
-from simulator.diagnose.logtext import Hit, ScannedLog, fixed_matcher, pick_near
+from simulator.diagnose.events import Event
 from simulator.diagnose.mentions import (
-    DIST_NAME,
     Mention,
     Mentions,
     exact_version,
     parse_requirement,
 )
+from simulator.diagnose.owners import file_owner
 from simulator.diagnose.rules import Rule, Signal
+from simulator.diagnose.scan import Hit, ScannedLog, fixed_matcher, pick_near
+from simulator.diagnose.scope import Scope
 
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two requirements that exclude each other, as the resolver reported them."""
-
-    culprit: str
-    culprit_version: str | None
-    dependency: str
-    required: str  # what the culprit needs, e.g. "<=1.4.41,>=1.4.17"
-    requested: str  # what the user asked for, e.g. "sqlalchemy==2.0.20"
-
-    def describe(self) -> str:
-        who = f"{self.culprit} {self.culprit_version}" if self.culprit_version else self.culprit
-        needs = f"{self.dependency}{self.required}" if self.required else self.dependency
-        return f"{who} requires {needs}, but {self.requested} is requested"
-
-
-_PIP_REQUESTED = fixed_matcher(r"The user requested (?:\(constraint\) )?(?P<req>\S+)")
-_PIP_DEPENDS = fixed_matcher(
-    rf"^\s*(?P<name>{DIST_NAME}) (?P<version>\S+) depends on (?P<req>.+?)\s*$", [" depends on "]
+# meson, the build backend of numpy, scipy and others, names the project it configures.
+_MESON_PROJECT = fixed_matcher(r"^\s*Project name: (?P<name>\S+)", ["Project name: "])
+_MESON_VERSION = fixed_matcher(r"^\s*Project version: (?P<version>\S+)", ["Project version: "])
+_FRAME = fixed_matcher(
+    r'File "[^"]*[/\\](?:site|dist)-packages[/\\](?P<name>[A-Za-z0-9_][\w.-]*?)(?:[/\\"]|\.py)',
+    ["-packages"],
 )
-_POETRY_DEPENDS = fixed_matcher(
-    rf"(?P<name>{DIST_NAME}) \((?P<version>[^)]+)\) depends on (?P<dep>{DIST_NAME}) \((?P<spec>[^)]+)\)",
-    [") depends on "],
-)
-_POETRY_ROOT = fixed_matcher(
-    rf"depends on both (?P<dep>{DIST_NAME}) \((?P<spec>[^)]+)\)", ["depends on both "]
-)
-_UV_DEPENDS = fixed_matcher(
-    rf"(?P<name>{DIST_NAME})==(?P<version>[^\s,]+) depends on (?P<dep>{DIST_NAME})(?P<spec>[^\s,]*)",
-    [" depends on "],
-)
-_UV_REQUESTED = fixed_matcher(
-    rf"you require (?P<dep>{DIST_NAME})(?P<spec>[^\s,]*)", ["you require "]
-)
-
-
-def _pip_spec(text: str) -> str:
-    """pip writes "pydantic!=1.8, <2.0.0 and >=1.7.4": make it a specifier string."""
-    return text.replace(" and ", ",").replace(" ", "")
-
-
-def _poetry_spec(text: str) -> str:
-    text = text.strip()
-    return f"=={text}" if re.fullmatch(r"\d[\w.]*", text) else text
-
-
-def probe_version(spec: str) -> str | None:
-    """A concrete version a requested specifier stands for: its ==/>= bound."""
-    match = re.search(r"(?:===?|>=|~=|\^|~)\s*(\d[\w.+]*)", spec) or re.fullmatch(
-        r"(\d[\w.+]*)", spec
-    )
-    return match.group(1) if match else None
-
-
-def spec_allows(spec: str, version: str) -> bool | None:
-    """Whether `version` satisfies `spec`; None when either cannot be parsed."""
-    try:
-        return SpecifierSet(spec).contains(version, prereleases=True)
-    except (InvalidSpecifier, InvalidVersion):
-        return None
-
-
-def find_conflict(log: ScannedLog) -> Conflict | None:
-    """The requirement that excludes what the user asked for (pip, Poetry or uv wording)."""
-    requested: dict[str, str] = {}
-    for hit in log.hits(_PIP_REQUESTED):
-        req = parse_requirement(hit.match["req"])
-        if req:
-            requested[canonicalize_name(req.name)] = hit.match["req"]
-    for hit in log.hits(_POETRY_ROOT):
-        requested[canonicalize_name(hit.match["dep"])] = hit.match["dep"] + _poetry_spec(
-            hit.match["spec"]
-        )
-    for hit in log.hits(_UV_REQUESTED):
-        requested[canonicalize_name(hit.match["dep"])] = hit.match["dep"] + hit.match["spec"]
-
-    edges: list[tuple[str, str | None, str, str]] = []  # culprit, version, dependency, spec
-    for hit in log.hits(_PIP_DEPENDS):
-        req = parse_requirement(_pip_spec(hit.match["req"]))
-        if req is None:
-            continue
-        edges.append((hit.match["name"], hit.match["version"], req.name, str(req.specifier)))
-    for hit in log.hits(_POETRY_DEPENDS):
-        edges.append(
-            (
-                hit.match["name"],
-                hit.match["version"],
-                hit.match["dep"],
-                _poetry_spec(hit.match["spec"]),
-            )
-        )
-    for hit in log.hits(_UV_DEPENDS):
-        edges.append((hit.match["name"], hit.match["version"], hit.match["dep"], hit.match["spec"]))
-    if not edges:
-        return None
-
-    def conflict_for(edge: tuple[str, str | None, str, str]) -> Conflict:
-        name, version, dependency, spec = edge
-        wanted = requested.get(canonicalize_name(dependency), dependency)
-        return Conflict(name, version, dependency, spec, wanted)
-
-    for edge in edges:
-        wanted = requested.get(canonicalize_name(edge[2]))
-        if wanted is None:
-            continue
-        probe = probe_version(
-            wanted[len(edge[2]) :] if wanted.lower().startswith(edge[2].lower()) else wanted
-        )
-        if probe and spec_allows(edge[3], probe) is False:
-            return conflict_for(edge)
-    return conflict_for(edges[0])
 
 
 _PIP_COMMAND = fixed_matcher(r"pip3? install (?P<args>.*)", ["pip install", "pip3 install"])
@@ -169,14 +64,25 @@ class Culprit:
 
 
 class CulpritFinder:
-    """Runs a rule's culprit steps over the log's mentions."""
+    """Runs a rule's culprit steps inside the failing event's scope."""
 
-    def __init__(self, log: ScannedLog, rule: Rule, decisive: Hit, signal: Signal) -> None:
+    def __init__(
+        self,
+        log: ScannedLog,
+        rule: Rule,
+        decisive: Hit,
+        signal: Signal,
+        scope: Scope,
+        event: Event | None = None,
+    ) -> None:
         self.log = log
         self.rule = rule
         self.decisive = decisive
         self.signal = signal
-        self.mentions = Mentions(log)
+        self.scope = scope
+        self.event = event
+        self.mentions = Mentions(log, scope)
+        self.whole = Mentions(log)
         self.conflict: Conflict | None = None
 
     def find(self) -> Culprit | None:
@@ -189,12 +95,27 @@ class CulpritFinder:
 
     def _complete(self, culprit: Culprit) -> Culprit:
         key = canonicalize_name(culprit.package.name)
-        version = culprit.package.version or self.mentions.version_of(key, self.decisive.start)
-        collected = self.mentions.collecting(key)
+        version = (
+            culprit.package.version
+            or self.whole.version_of(key, self.decisive.start)
+            or self._meson_version(key)
+        )
+        collected = self.whole.collecting(key)
         name = culprit.package.name
         if collected is not None and canonicalize_name(collected.name) == key:
             name = collected.name  # the spelling the user's requirement used
         return Culprit(PackageRef(name, version), culprit.start, culprit.size, collected)
+
+    def _meson_version(self, key: str) -> str | None:
+        names = self.scope.hits(_MESON_PROJECT)
+        versions = self.scope.hits(_MESON_VERSION)
+        for name in names:
+            if canonicalize_name(name.match["name"]) != key:
+                continue
+            after = [hit for hit in versions if hit.start > name.start]
+            if after:
+                return after[0].match["version"]
+        return None
 
     def _step(self, step: str) -> Culprit | None:
         anchor = self.decisive.start
@@ -206,9 +127,25 @@ class CulpritFinder:
                 req = parse_requirement(groups["req"].split(" (", 1)[0])
                 if req:
                     return Culprit(PackageRef(req.name, exact_version(req)), anchor)
+            if groups.get("file"):
+                owner = file_owner(groups["file"])
+                if owner:
+                    return Culprit(PackageRef(owner.name, owner.version), anchor)
             if self.signal.package:
                 return Culprit(PackageRef(self.signal.package), anchor)
             return None
+        if step == "owner":
+            event = self.event
+            if event is None or not event.owner:
+                return None
+            return Culprit(PackageRef(event.owner, event.version), event.start)
+        if step == "traceback-frame":
+            frames = self.scope.hits(_FRAME, keep=10**6)
+            before = [hit for hit in frames if hit.start <= anchor] or frames
+            if not before:
+                return None
+            name = before[-1].match["name"]
+            return Culprit(PackageRef(name.replace("_", "-")), before[-1].start)
         if step == "build-failure":
             return self._around(self.mentions.failures, prefer_after=True)
         if step == "pip-unpack-dir":
@@ -216,7 +153,7 @@ class CulpritFinder:
         if step == "local-crate":
             return self._around(self.mentions.crates, prefer_after=False)
         if step == "last-sdist":
-            mention = self.mentions.last_sdist_before(anchor + 1)
+            mention = self.whole.last_sdist_before(anchor + 1)
             return self._from_mention(mention) if mention else None
         if step == "largest-download":
             sized = [m for m in self.mentions.files if m.size]
@@ -227,13 +164,14 @@ class CulpritFinder:
         if step == "failed-command":
             return self._failed_command()
         if step == "conflict":
-            self.conflict = find_conflict(self.log)
+            direct = frozenset(canonicalize_name(m.name) for m in self.whole.direct_requirements())
+            self.conflict = find_conflict(self.scope, direct)
             if self.conflict is None:
                 return None
             return Culprit(PackageRef(self.conflict.culprit, self.conflict.culprit_version), anchor)
         if step == "capture":
             for matcher in self.rule.captures:
-                hits = self.log.hits(matcher)
+                hits = self.scope.hits(matcher) or self.log.hits(matcher)
                 if hits:
                     hit = pick_near(hits, anchor)
                     groups = hit.match.groupdict()

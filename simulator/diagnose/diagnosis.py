@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-#: The failure classes, named as in the corpus README's table, plus `unknown`.
+#: The failure classes: those of the corpus README's table, then render-sim's own finer ones
+#: (causes outside that table), then the runtime's (after a successful build), plus `unknown`.
 FAILURE_CLASSES: tuple[str, ...] = (
     "rust-readonly-cargo",
     "no-wheel-python-too-new",
@@ -32,7 +33,14 @@ FAILURE_CLASSES: tuple[str, ...] = (
     "requirements-file-missing",
     "readonly-system-site-packages",
     "disk-full",
+    "tls-interception",
+    "build-script-not-executable",
+    "command-not-found",
+    "runtime-crash",
+    "runtime-out-of-memory",
 )
+#: The classes of a failure after a successful build (rules with `phase: runtime`).
+RUNTIME_CLASSES: tuple[str, ...] = ("runtime-crash", "runtime-out-of-memory")
 UNKNOWN = "unknown"
 
 #: Where a Python version was read from (the `source` of `PythonInfo`).
@@ -216,6 +224,8 @@ class Diagnosis:
     evidence: tuple[Evidence, ...] = ()
     fixes: tuple[Fix, ...] = ()
     warnings: tuple[str, ...] = ()
+    phase: str = "build"  # where it failed: "build", "runtime" (after a successful build), "none"
+    step: str = ""  # the failing step in words ("the build of X 1.0 (preparing its metadata)")
 
     @property
     def is_known(self) -> bool:
@@ -233,6 +243,8 @@ class Diagnosis:
             "explanation": self.explanation,
             "fixes": [fix.to_dict() for fix in self.fixes],
             "warnings": list(self.warnings),
+            "phase": self.phase,
+            "step": self.step,
         }
 
 

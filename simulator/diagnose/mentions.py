@@ -17,7 +17,8 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
-from simulator.diagnose.logtext import Matcher, ScannedLog, fixed_matcher
+from simulator.diagnose.scan import Hit, Matcher, ScannedLog, fixed_matcher
+from simulator.diagnose.scope import Scope
 
 #: A distribution name as pip and the build tools print it.
 DIST_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
@@ -85,8 +86,8 @@ _FAILURES: tuple[Matcher, ...] = (
     fixed_matcher(r"pip failed to build packages:"),
 )
 _UNPACK_DIR = fixed_matcher(
-    r"/pip-install-[^/\s]+/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?(?:/|\s|'|$)",
-    ["/pip-install-"],
+    r"[/\\]pip-install-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?(?:[/\\]|\s|'|$)",
+    ["pip-install-"],
 )
 _LOCAL_CRATE = fixed_matcher(
     rf"failed to run custom build command for `(?P<name>{DIST_NAME}) v(?P<version>[\w.+-]+) \(/",
@@ -162,17 +163,28 @@ def _download_mention(start: int, match: re.Match[str]) -> Mention | None:
 
 
 class Mentions:
-    """Distributions named in the log, found lazily and cached."""
+    """Distributions named in the log, found lazily and cached.
 
-    def __init__(self, log: ScannedLog) -> None:
+    The lists of downloads, failures, unpack directories and crates come from `scope` (the
+    failing event's lines) when one is given, else from the whole log; `named` always looks at
+    the whole log (a version or a `Collecting` line may be anywhere).
+    """
+
+    def __init__(self, log: ScannedLog, scope: Scope | None = None) -> None:
         self.log = log
+        self.scope = scope
         self._named: dict[str, list[Mention]] = {}
+
+    def _hits(self, matcher: Matcher, keep: int = 50) -> list[Hit]:
+        if self.scope is not None:
+            return self.scope.hits(matcher, keep)
+        return self.log.hits(matcher, keep)
 
     @cached_property
     def files(self) -> list[Mention]:
         """Every download in the log (only the download-bound rules need them all)."""
         out = []
-        for hit in self.log.hits(_DOWNLOAD, keep=10**9):
+        for hit in self._hits(_DOWNLOAD, keep=10**9):
             mention = _download_mention(hit.start, hit.match)
             if mention:
                 out.append(mention)
@@ -182,7 +194,7 @@ class Mentions:
     def failures(self) -> list[Mention]:
         out = []
         for matcher in _FAILURES:
-            for hit in self.log.hits(matcher):
+            for hit in self._hits(matcher):
                 groups = hit.match.groupdict()
                 if matcher is _FAILURES[-1]:  # pipx lists the failed packages below the line
                     for start, line in self.log.lines_after(hit.start, 8):
@@ -204,14 +216,14 @@ class Mentions:
     def unpack_dirs(self) -> list[Mention]:
         return [
             Mention(hit.start, hit.match["name"], None, "unpack")
-            for hit in self.log.hits(_UNPACK_DIR, keep=10**9)
+            for hit in self._hits(_UNPACK_DIR, keep=10**9)
         ]
 
     @cached_property
     def crates(self) -> list[Mention]:
         return [
             Mention(hit.start, hit.match["name"], hit.match["version"], "crate")
-            for hit in self.log.hits(_LOCAL_CRATE)
+            for hit in self._hits(_LOCAL_CRATE)
         ]
 
     def named(self, key: str) -> list[Mention]:
@@ -272,6 +284,14 @@ class Mentions:
             max(before, key=lambda m: m.start) if before else min(candidates, key=lambda m: m.start)
         )
         return chosen.version
+
+    def direct_requirements(self) -> list[Mention]:
+        """The distributions the user's own requirements name (`Collecting X` with no parent)."""
+        return [
+            mention
+            for hit in self.log.hits(_COLLECTING, keep=10**6)
+            if (mention := _collect_mention(hit.start, hit.match)).direct
+        ]
 
     def collecting(self, key: str) -> Mention | None:
         """The `Collecting` line of distribution `key` (the first)."""

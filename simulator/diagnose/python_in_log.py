@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from simulator.diagnose.diagnosis import DiagnosisContext, PythonInfo
-from simulator.diagnose.logtext import Matcher, ScannedLog, fixed_matcher, pick_near
+from simulator.diagnose.scan import Matcher, ScannedLog, fixed_matcher, pick_near
 
 RENDER_PYTHON_LINE = fixed_matcher(
     r"==> Using Python version (?P<v>3\.\d+\.\d+)(?: \((?P<default>default)\)| via (?P<via>.+))?"

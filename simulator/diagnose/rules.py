@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from simulator.diagnose.logtext import Matcher
+from simulator.diagnose.scan import Matcher
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Signal:
     detail: Mapping[str, str] = field(default_factory=dict)
     package: str | None = None
     culprit: tuple[str, ...] | None = None  # overrides the rule's steps; () = never a package
+    verdict: bool = False  # the platform's own word on how the build ended: wins over the rest
+    with_: tuple[Matcher, ...] = ()  # one of these must match in the same scope too
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Rule:
     explanation: str
     explanation_no_python: str | None
     fixes: tuple[FixTemplate, ...]
+    phase: str = "build"  # "build": read in the failing build step; "runtime": after the build
 
 
 @dataclass(frozen=True)

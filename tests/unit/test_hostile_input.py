@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from simulator.blueprint import RUNTIMES, Blueprint, load_blueprint
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.diagnosis import Diagnosis
-from simulator.diagnose.logtext import normalise
+from simulator.diagnose.text import normalise_text as normalise
 from simulator.errors import EXIT_CODES, ConfigurationError, InputError, RenderSimError
 from simulator.explain import decode_log, explain, explain_file, read_log
 from simulator.python_version import choose_python, load_releases, read_python_version_file
