@@ -195,7 +195,7 @@ class CulpritFinder:
         return self._from_mention(ordered[0]) if ordered else None
 
     def _failed_command(self) -> Culprit | None:
-        hits = self.log.hits(_PIP_COMMAND)
+        hits = self.scope.hits(_PIP_COMMAND) or self.log.hits(_PIP_COMMAND)
         if not hits:
             return None
         failing = [h for h in hits if "did not complete" in h.text or "non-zero" in h.text]

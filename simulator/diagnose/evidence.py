@@ -38,6 +38,7 @@ _ERROR_LIKE: tuple[tuple[Matcher, int], ...] = (
     ),
     (fixed_matcher(r"^\s*(?:×|💥|╰─▶)", ["×", "💥", "╰─▶"]), 4),
     (fixed_matcher(r"Traceback \(most recent call last\)"), 3),
+    (fixed_matcher(r"^\s*(?:Caused by: |╰─▶ |`-> )", ["Caused by: ", "╰─▶ ", "`-> "]), 4),
     (fixed_matcher(r"^\s*[\w.]*(?:Error|Exception|Interrupt):", ["Error:", "Exception:"]), 6),
     (
         fixed_matcher(
@@ -55,6 +56,11 @@ _BOILERPLATE = (
     "note: This is an issue with the package",
     "hint: See above",
     "did not run successfully",
+    "Command errored out",
+    "Error running maturin",
+    "returned non-zero exit status",
+    "maturin failed",
+    "The build backend returned an error",
     "==> ",
     "subprocess-exited-with-error",
     "metadata-generation-failed",
@@ -83,8 +89,14 @@ def decisive_line(lines: list[Hit]) -> Hit | None:
     """The most telling of the error-like lines: the first real error, not a summary."""
     real = [hit for hit in lines if not any(b in hit.text for b in _BOILERPLATE)]
     exceptions = [hit for hit in real if "Error:" in hit.text or "Exception:" in hit.text]
-    chosen = exceptions or real
-    return chosen[-1] if exceptions else (chosen[0] if chosen else None)
+    if exceptions:
+        return exceptions[-1]
+    causes = [hit for hit in real if hit.text.lstrip().startswith(("Caused by:", "╰─▶", "`->"))]
+    if causes:
+        # the deepest cause of an error chain, or the first error the tool printed after it
+        after = [h for h in real if h.start > causes[-1].start and "rror" in h.text[:12]]
+        return after[0] if after else causes[-1]
+    return real[0] if real else None
 
 
 def clip(text: str) -> str:
@@ -141,20 +153,32 @@ def unknown_diagnosis(
             canonicalize_name(event.owner), event.start
         )
         package = PackageRef(event.owner, version)
+    if package is None:
+        # no owner line in the excerpt: the directory pip unpacked the sdist into names it
+        unpacked = Mentions(log, scope).unpack_dirs
+        if unpacked:
+            name = unpacked[-1].name
+            package = PackageRef(name, Mentions(log).version_of(canonicalize_name(name), scope.end))
     step = step_text(event)
-    if event is not None and event.owner and decisive is not None:
-        phrase = STEP_PHRASES.get(event.step)
-        what = (
-            f"The build of {package}"
-            if event.kind in ("collect", "build")
-            else step[:1].upper() + step[1:]
-        )
+    if package is not None and decisive is not None:
+        phrase = STEP_PHRASES.get(event.step) if event else None
+        building = event is None or event.kind in ("collect", "build", "error", "phase")
+        what = f"The build of {package}" if building else step[:1].upper() + step[1:]
+        if event is None or not event.owner:
+            step = f"the build of {package}"
         while_ = f" while {phrase}" if phrase else ""
         headline = f"{what} failed{while_}: {decisive.text.strip()}"
         explanation = (
             f"None of render-sim's failure patterns matches this failure, but the log shows where "
             f"it happened: {step} failed, and the line above is its most telling error. The lines "
             "below are that step's own output."
+        )
+    elif package is not None:
+        headline = f"The build of {package} failed, with no error line render-sim recognises"
+        explanation = (
+            "None of render-sim's failure patterns matches this failure, and the excerpt shows "
+            f"no error line from the build of {package} itself; the installer names it as the "
+            "step that failed."
         )
     elif lines:
         headline = "render-sim found no known cause of failure in this log"

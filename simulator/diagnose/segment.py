@@ -216,7 +216,10 @@ class _Walker:
         current = self.current
         if current is None:
             current = self.open(mark, kind or "error", owner)
-        elif name and current.owner and not _same(current.owner, name):
+        elif name and (
+            (current.owner and not _same(current.owner, name))
+            or (not current.owner and current.kind == "command")
+        ):
             current = self.open(mark, kind or "build", owner)
         elif name and not current.owner:
             if current.kind in _ADOPTING or current.failure is None:
