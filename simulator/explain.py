@@ -81,9 +81,13 @@ def log_bytes(data: bytes, name: str = "the log") -> bytes:
             raise InputError(
                 f"{name} looks binary (most of it is not valid UTF-8 text)", hint=_HINT
             )
-    if not data or data.isspace():
+    if not data or data.isspace() or (len(data) < SNIFF_BYTES and not _decoded(data).strip()):
         raise InputError(f"{name} is empty: there is nothing to diagnose", hint=_HINT)
     return data
+
+
+def _decoded(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def explain(
