@@ -35,7 +35,10 @@ BOM = b"\xef\xbb\xbf"
 _ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[ -/]*[0-~]|)")
 
 _MONTHS = rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-_GAP = rb"(?:[ \t]+|(?=\n))"  # the blank after a prefix; a prefix may stand alone on its line
+# The blank after a prefix (one character: the line's own indentation is kept); a prefix may
+# stand alone on its line. Render's dashboard and Jenkins put two.
+_GAP = rb"(?:[ \t]|(?=\n))"
+_GAP2 = rb"(?:[ \t]{1,2}|(?=\n))"
 # Prefixes that are never content. An outer one (a timestamp, Render's dashboard time, compose,
 # Heroku) may wrap up to two inner ones (a timestamp, BuildKit, GitHub's markers, logrus): one
 # match strips them all.
@@ -46,7 +49,7 @@ _ISO = (
     rb"(?:[ \t]+(?:\xe2\x94\x82|\|)(?=[ \t\n]))?" + _GAP
 )
 # Render's dashboard: "Jan 8 12:29:38 AM", "Oct 20 12:17:51 PM"
-_DASHBOARD = _MONTHS + rb" {1,2}\d{1,2},? (?:\d{4} )?\d{1,2}:\d\d:\d\d(?: ?[AP]M)?" + _GAP
+_DASHBOARD = _MONTHS + rb" {1,2}\d{1,2},? (?:\d{4} )?\d{1,2}:\d\d:\d\d(?: ?[AP]M)?" + _GAP2
 _BUILDKIT = rb"#\d+ (?:\d+\.\d+(?: |(?=\n)))?|#\d+(?=\n)"  # "#12 2.185 ", "#8 ", "#0 381.7 "
 _COMPOSE = rb"[A-Za-z0-9][\w.-]*?[-_]\d+[ \t]+\|(?: |(?=\n))"  # "web-1  | ", "app_1 | "
 _HEROKU = rb"remote:(?: |(?=\n))"  # git push to Heroku
@@ -61,7 +64,7 @@ _STRONG = re.compile(
 # Prefixes that could be content: stripped only when two or more lines carry them.
 _WEAK = (
     re.compile(rb"\n\d{1,5}\.\d{1,3}(?: |(?=\n))"),  # BuildKit's plain progress: "5.628 "
-    re.compile(rb"\n\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?" + _GAP),  # Jenkins, Vercel, Streamlit
+    re.compile(rb"\n\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?" + _GAP2),  # Jenkins, Vercel, Streamlit
 )
 _FENCE = re.compile(rb"\n[ \t]*(?:```|~~~)[^\n`]*(?=\n)")
 _QUOTE = re.compile(rb"\n(?:> )+|\n(?:> )*>(?=\n)")
