@@ -322,6 +322,13 @@ LINE_MARKERS: tuple[Marker, ...] = (
     _m("uv_chain", "uv", FAIL, X + rb" (?=[A-Z])", owned=True),
     _m("uv_error", "uv", FAIL, rb"error: (?=[A-Z`])", owned=True),
     _m(
+        "uv_caused",
+        "uv",
+        FAIL,
+        rb"Caused by: Failed to (?:fetch wheel|build|download and build|download|install): ",
+        owned=True,
+    ),
+    _m(
         "uv_included",
         "uv",
         SUM,

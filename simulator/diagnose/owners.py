@@ -175,7 +175,7 @@ def owner_of(marker: str, line: str) -> Owner | None:
     if marker == "pip_invalid_metadata":
         match = _INVALID.search(line)
         return Owner(match["name"], match["version"]) if match else None
-    if marker in ("uv_chain", "uv_error"):
+    if marker in ("uv_chain", "uv_error", "uv_caused"):
         return _uv_owner(line)
     if marker == "uv_included":
         match = _UV_INCLUDED.search(line)

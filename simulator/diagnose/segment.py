@@ -35,8 +35,8 @@ _BUILD_COMMAND = b"\n==> Running build command"
 _BUILD_FAILED = b"\n==> Build failed"
 _BUILD_OK = b"\n==> Build successful"
 _RUNTIME_STARTS = (b"\n==> Deploying", b"\n==> Running '", b"\n==> Starting service")
-# Kinds of event that other owners' failures may be folded into (they have no owner of their own)
-_ADOPTING = frozenset({"phase", "error", "resolve", "command", "requirements", "install", ""})
+# Kinds of event that take the kind of an owned failure folded into them
+_ADOPTING = frozenset({"phase", "error", ""})
 
 
 @dataclass(frozen=True)
@@ -222,10 +222,9 @@ class _Walker:
         ):
             current = self.open(mark, kind or "build", owner)
         elif name and not current.owner:
-            if current.kind in _ADOPTING or current.failure is None:
-                current.owner, current.version = name, owner.version if owner else None
-                if kind and current.kind in ("phase", "error", ""):
-                    current.kind = kind
+            current.owner, current.version = name, owner.version if owner else None
+            if kind and current.kind in _ADOPTING:
+                current.kind = kind
         elif kind and current.kind in ("phase", "error", "command", "") and current.failure is None:
             current.kind = kind
         if name and _same(current.owner, name) and owner and owner.version and not current.version:
