@@ -166,9 +166,11 @@ def _diagnose(
     package = culprit.package if culprit else None
     python = find_python(log, context, firing.decisive.start)
 
+    groups = {k: v for k, v in firing.decisive.match.groupdict().items() if v}
     fields: dict[str, str] = dict(rule.defaults)
-    fields.update(firing.signal.detail)
-    fields.update({k: v for k, v in firing.decisive.match.groupdict().items() if v})
+    # a signal's detail may quote its own groups ("refuses Python {interpreter}")
+    fields.update({k: render_template(v, groups) for k, v in firing.signal.detail.items()})
+    fields.update(groups)
     fields.update(python_fields(python))
     fields.update(
         package=package.name if package else "the package",

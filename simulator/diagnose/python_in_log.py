@@ -44,6 +44,8 @@ _PY_SOURCES: tuple[tuple[str, tuple[Matcher, ...]], ...] = (
             fixed_matcher(r"Using CPython (?P<v>3\.\d+\.\d+)"),
             fixed_matcher(r"Using Python (?P<v>3\.\d+\.\d+) environment at"),
             fixed_matcher(r"installed using Python (?P<v>3\.\d+\.\d+)"),
+            fixed_matcher(r"Cannot install on Python version (?P<v>3\.\d+\.\d+)"),
+            fixed_matcher(r"You're using CPython (?P<v>3\.\d+)"),
         ),
     ),
     ("cargo-cfg", (fixed_matcher(r"cargo:rustc-cfg=Py_3_(?P<m>\d+)\b"),)),
