@@ -123,6 +123,15 @@ def _string_map(value: Any, where: str) -> dict[str, str]:
     return {key: "" if item is None else str(item) for key, item in value.items()}
 
 
+def _min_python(value: Any, where: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r"3\.(\d+)", str(value))
+    if match is None:
+        raise _fail(where, "'min_python' must look like 3.12")
+    return 3, int(match.group(1))
+
+
 def _culprit_steps(value: Any, where: str) -> tuple[str, ...]:
     if value in (None, "none"):
         return ()
@@ -180,6 +189,7 @@ def _parse_rule(raw: Any, position: int) -> Rule:
                 package=package,
                 culprit=None if culprit is None else _culprit_steps(culprit, signal_where),
                 verdict=bool(entry.get("verdict", False)),
+                min_python=_min_python(entry.get("min_python"), signal_where),
                 with_=tuple(
                     _compile_matcher(item, f"{signal_where} with #{n}", CONTEXT_KEYS)
                     for n, item in enumerate(entry.get("with") or [], 1)

@@ -58,6 +58,7 @@ CORE_FIELDS = frozenset(
         "conflict",
         "download_note",
         "step",
+        "installer",
     }
 )
 GENERATOR_FIELDS = frozenset(
@@ -104,7 +105,18 @@ RULE_KEYS = frozenset(
     }
 )
 SIGNAL_KEYS = frozenset(
-    {"pattern", "needles", "source", "weak", "detail", "package", "culprit", "verdict", "with"}
+    {
+        "pattern",
+        "needles",
+        "source",
+        "weak",
+        "detail",
+        "package",
+        "culprit",
+        "verdict",
+        "with",
+        "min_python",
+    }
 )
 PHASES = ("build", "runtime")
 CONTEXT_KEYS = frozenset({"pattern", "needles", "source"})

@@ -35,6 +35,9 @@ from simulator.diagnose.text import LogText
 from simulator.fixes import FixInputs, build_fixes
 from simulator.wheels import PackageIndex
 
+#: How the installer whose event failed is named in the texts ("so uv compiled it from source").
+INSTALLERS = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM", "pipenv": "pipenv"}
+
 
 @dataclass(frozen=True)
 class _Firing:
@@ -45,11 +48,19 @@ class _Firing:
     weak_only: bool
 
 
-def _fire(scope: Scope, rule: Rule, end: int, verdicts_only: bool = False) -> _Firing | None:
+def _fire(
+    scope: Scope,
+    rule: Rule,
+    end: int,
+    verdicts_only: bool = False,
+    python: tuple[int, int] | None = None,
+) -> _Firing | None:
     strong: list[tuple[Signal, Hit]] = []
     weak: list[tuple[Signal, Hit]] = []
     for signal in rule.signals:
         if verdicts_only and not signal.verdict:
+            continue
+        if signal.min_python and (python is None or python < signal.min_python):
             continue
         hits = scope.hits(signal.matcher)
         if hits and signal.with_ and not any(scope.hits(m, keep=1) for m in signal.with_):
@@ -89,7 +100,12 @@ def _build_scope(reading: Reading) -> Scope:
 
 
 def _first_firing(
-    catalogue: Catalogue, scope: Scope, phase: str, end: int, verdict_scope: Scope | None = None
+    catalogue: Catalogue,
+    scope: Scope,
+    phase: str,
+    end: int,
+    verdict_scope: Scope | None = None,
+    python: tuple[int, int] | None = None,
 ) -> _Firing | None:
     rules = [rule for rule in catalogue.rules if rule.phase == phase]
     if verdict_scope is not None:
@@ -98,7 +114,7 @@ def _first_firing(
             if firing is not None:
                 return firing
     for rule in rules:  # highest priority first: the first rule that fires wins
-        firing = _fire(scope, rule, end)
+        firing = _fire(scope, rule, end, python=python)
         if firing is not None:
             return firing
     return None
@@ -137,9 +153,11 @@ def classify(
             if m.marker.role is Role.KILL
         ],
     )
-    firing = _first_firing(catalogue, scope, "build", sections.build[1], verdicts)
+    python = find_python(log, context, reading.failing.start if reading.failing else None)
+    firing = _first_firing(
+        catalogue, scope, "build", sections.build[1], verdicts, python.minor if python else None
+    )
     if firing is None:
-        python = find_python(log, context, reading.failing.start if reading.failing else None)
         if reading.failing is None or not reading.failing.failed:
             found = no_failure(log, scope, python)
             if found is not None:
@@ -185,6 +203,7 @@ def _diagnose(
             else ""
         ),
         step=step_text(event) or "the build command",
+        installer=INSTALLERS.get(event.tool, "pip") if event else "pip",
     )
 
     inputs = FixInputs(

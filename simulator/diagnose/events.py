@@ -71,6 +71,7 @@ class Event:
     failure: int | None = None
     kill: int | None = None
     marks: tuple[Mark, ...] = ()
+    indent: int = 0  # of the line that opened it: deeper lines are its own tools' output
 
     @property
     def failed(self) -> bool:

@@ -24,6 +24,7 @@ class Signal:
     culprit: tuple[str, ...] | None = None  # overrides the rule's steps; () = never a package
     verdict: bool = False  # the platform's own word on how the build ended: wins over the rest
     with_: tuple[Matcher, ...] = ()  # one of these must match in the same scope too
+    min_python: tuple[int, int] | None = None  # counts only on a build Python at least this
 
 
 @dataclass(frozen=True)

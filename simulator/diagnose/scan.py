@@ -206,6 +206,8 @@ class ScannedLog:
                 if start not in found and start >= begin:
                     line = decode(data[start:end])
                     match = matcher.regex.search(line)
+                    if match is None:
+                        start, line, match = self._wrapped(matcher, start, end, begin, stop)
                     if match:
                         hit = Hit(start, line, match)
                         if len(found) < keep:
@@ -216,6 +218,24 @@ class ScannedLog:
         if last is not None:
             found.setdefault(last.start, last)
         yield from sorted(found.values(), key=lambda hit: hit.start)
+
+    def _wrapped(
+        self, matcher: Matcher, start: int, end: int, begin: int, stop: int
+    ) -> tuple[int, str, re.Match[str] | None]:
+        """A message a tool wrapped at the terminal width (uv wraps at 80 columns): the line
+        joined with the one before it and the one after, matched as one."""
+        data = self.data
+        before = data.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start > begin else start
+        after = data.find(b"\n", end + 1) if end + 1 < stop else -1
+        after = min(stop, len(data)) if after == -1 or after > stop else after
+        parts = [decode(data[before:start]).rstrip("\n"), decode(data[start:end])]
+        if end + 1 < after:
+            parts.append(decode(data[end + 1 : after]))
+        if before == start:
+            parts = parts[1:]
+        joined = " ".join([parts[0].rstrip()] + [p.strip() for p in parts[1:]])
+        match = matcher.regex.search(joined)
+        return (before if match else start), joined, match
 
     def last_hit_before(self, matcher: Matcher, anchor: int, floor: int = 0) -> Hit | None:
         """The last line in [floor, anchor) that matches, searching backwards."""

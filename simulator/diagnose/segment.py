@@ -35,6 +35,7 @@ _BUILD_COMMAND = b"\n==> Running build command"
 _BUILD_FAILED = b"\n==> Build failed"
 _BUILD_OK = b"\n==> Build successful"
 _RUNTIME_STARTS = (b"\n==> Deploying", b"\n==> Running '", b"\n==> Starting service")
+NESTED = 4  # this much deeper than the line that opened an event is that event's own output
 # Kinds of event that take the kind of an owned failure folded into them
 _ADOPTING = frozenset({"phase", "error", ""})
 
@@ -165,6 +166,7 @@ class _Walker:
             owner=owner.name if owner and owner.name else None,
             version=owner.version if owner else None,
             step=(owner.step if owner and owner.step else mark.marker.step),
+            indent=mark.indent,
         )
         self.events.append(event)
         self.current = event
@@ -210,17 +212,29 @@ class _Walker:
             self.current.ok = True
 
     def _fail(self, mark: Mark, marker: Marker) -> None:
+        current = self.current
+        if current is not None and mark.indent >= current.indent + NESTED:
+            # a subprocess's own output inside the event's error block (pip's build-dependency
+            # install, uv's [stderr]): it is the event's failure, not a new event
+            if current.failure is None:
+                current.failure = mark.offset
+            current.ok = False
+            current.marks += (mark,)
+            return
         owner = self.owner(mark)
         name = owner.name if owner and owner.name else None
         kind = (owner.kind if owner and owner.kind else "") or marker.kind
         current = self.current
         if current is None:
             current = self.open(mark, kind or "error", owner)
-        elif name and (
-            (current.owner and not _same(current.owner, name))
-            or (not current.owner and current.kind == "command")
-        ):
+        elif name and current.owner and not _same(current.owner, name):
             current = self.open(mark, kind or "build", owner)
+        elif name and not current.owner and current.kind == "command":
+            # a command's own output before its first event line belongs to that failure
+            body = self.log.line_end(current.start) + 1
+            current = self.open(mark, kind or "build", owner)
+            if len(self.events) >= 2:
+                self.events[-2].end = current.start = min(body, mark.offset)
         elif name and not current.owner:
             current.owner, current.version = name, owner.version if owner else None
             if kind and current.kind in _ADOPTING:

@@ -109,6 +109,31 @@ def test_a_successful_wheel_build_is_not_the_failing_event() -> None:
     assert not [event for event in found.events if event.failed]
 
 
+def test_an_error_nested_in_an_events_output_is_that_events_failure() -> None:
+    found = reading(
+        "Collecting gadget==2.0\n"
+        "  Installing backend dependencies: finished with status 'error'\n"
+        "  × installing backend dependencies for gadget did not run successfully.\n"
+        "  ╰─> [3 lines of output]\n"
+        "      Looking in indexes: http://index:8000/simple/\n"
+        "      ERROR: Could not find a version that satisfies the requirement helper\n"
+        "      ERROR: No matching distribution found for helper\n"
+        "      [end of output]\n"
+    )
+    assert found.failing is not None and found.failing.owner == "gadget"
+    assert found.failing.end > found.log.data.index(b"No matching distribution found for helper")
+
+
+def test_a_commands_output_before_its_first_event_belongs_to_the_failure_after_it() -> None:
+    found = reading(
+        "==> Running build command 'pip install gadget'...\n"
+        "  warning: building gadget needs a compiler\n"
+        "ERROR: Failed building wheel for gadget\n"
+    )
+    assert found.failing is not None and found.failing.owner == "gadget"
+    assert found.failing.start < found.log.data.index(b"warning:")
+
+
 def test_uv_error_chain_belongs_to_the_distribution_it_names() -> None:
     event = failing(
         "Resolved 3 packages in 10ms\n"

@@ -75,6 +75,30 @@ def test_a_packages_own_python_guard_is_python_too_new() -> None:
     assert ">=3.10,<3.14" in diagnosis.explanation
 
 
+def test_a_message_wrapped_at_the_terminal_width_is_read_as_one_line() -> None:
+    diagnosis = diagnose(
+        "Collecting gizmo==0.40.1\n"
+        "  Preparing metadata (setup.py): finished with status 'error'\n"
+        "      RuntimeError: Cannot install on Python version 3.14.8; only versions\n"
+        "      >=3.10,<3.14 are supported.\n"
+    )
+    assert diagnosis.failure_class == "no-wheel-python-too-new"
+    assert ">=3.10,<3.14" in diagnosis.explanation
+
+
+def test_the_texts_name_the_installer_whose_step_failed() -> None:
+    diagnosis = diagnose(
+        "  × Failed to build `gadget==2.0`\n"
+        "  ├─▶ The build backend returned an error\n"
+        "  ╰─▶ Call to `maturin.build_wheel` failed (exit status: 1)\n"
+        "\n"
+        "      [stderr]\n"
+        "      Cargo, the Rust package manager, is not installed or is not on PATH.\n"
+    )
+    assert diagnosis.failure_class == "rust-toolchain-missing"
+    assert diagnosis.explanation.startswith("uv found no wheel of gadget 2.0")
+
+
 # -- Rust -----------------------------------------------------------------------------------
 
 
@@ -182,6 +206,31 @@ def test_no_space_left_on_device_is_disk_full() -> None:
     assert diagnosis.failure_class == "disk-full"
 
 
+def test_pip_build_subprocess_ending_with_minus_9_ran_out_of_memory() -> None:
+    diagnosis = diagnose(
+        "  Building wheel for gadget (pyproject.toml): finished with status 'error'\n"
+        "  error: subprocess-exited-with-error\n"
+        "\n"
+        "  × Building wheel for gadget (pyproject.toml) did not run successfully.\n"
+        "  │ exit code: -9\n"
+        "  ╰─> [1 lines of output]\n"
+        "      running build_ext\n"
+        "      [end of output]\n"
+    )
+    assert diagnosis.failure_class == "out-of-memory"
+    assert str(diagnosis.package) == "gadget"
+
+
+def test_github_actions_job_past_its_time_limit_is_a_timeout() -> None:
+    diagnosis = diagnose(
+        "2026-01-01T00:00:00.0000000Z   Building wheel for gadget (pyproject.toml): started\n"
+        "##[error]The job running on runner GitHub Actions 2 has exceeded the maximum execution "
+        "time of 10 minutes.\n"
+    )
+    assert diagnosis.failure_class == "build-timeout"
+    assert str(diagnosis.package) == "gadget"
+
+
 # -- conflicts -------------------------------------------------------------------------------
 
 
@@ -251,6 +300,28 @@ def test_missing_pkg_resources_is_distutils_removed_with_its_own_cause_and_fix()
     assert "pkg_resources" in diagnosis.root_cause
     assert "setuptools 82" in diagnosis.headline
     assert any("PIP_CONSTRAINT" in fix.title for fix in diagnosis.fixes)
+
+
+BACKEND_UNAVAILABLE = (
+    "==> Using Python version {python} (default)\n"
+    "Collecting gadget==2.0\n"
+    "  Getting requirements to build wheel: finished with status 'error'\n"
+    "  × Getting requirements to build wheel did not run successfully.\n"
+    "  ╰─> [1 lines of output]\n"
+    "      pip._vendor.pyproject_hooks._impl.BackendUnavailable: Cannot import "
+    "'setuptools.build_meta'\n"
+)
+
+
+def test_setuptools_unimportable_on_a_python_without_distutils_is_distutils_removed() -> None:
+    diagnosis = diagnose(BACKEND_UNAVAILABLE.format(python="3.13.4"))
+    assert diagnosis.failure_class == "distutils-removed"
+    assert str(diagnosis.package) == "gadget 2.0"
+
+
+def test_setuptools_unimportable_on_a_python_with_distutils_is_not_distutils_removed() -> None:
+    diagnosis = diagnose(BACKEND_UNAVAILABLE.format(python="3.11.9"))
+    assert diagnosis.failure_class != "distutils-removed"
 
 
 # -- TLS, scripts, commands ----------------------------------------------------------------
@@ -342,6 +413,24 @@ def test_killed_after_a_successful_build_is_the_instance_not_the_build() -> None
     diagnosis = diagnose(RUNTIME + "Killed\n==> Exited with status 137\n")
     assert diagnosis.failure_class == "runtime-out-of-memory"
     assert diagnosis.fixes[0].action == SetEnv("WEB_CONCURRENCY", "1")
+
+
+def test_a_start_command_ending_with_status_137_ran_out_of_memory() -> None:
+    diagnosis = diagnose(RUNTIME + "==> Exited with status 137\n")
+    assert (diagnosis.failure_class, diagnosis.phase) == ("runtime-out-of-memory", "runtime")
+
+
+def test_bash_reporting_its_child_killed_is_the_instance_out_of_memory() -> None:
+    diagnosis = diagnose(
+        RUNTIME + "bash: line 1:    42 Killed                  python3 worker.py\n"
+        "==> Exited with status 1\n"
+    )
+    assert (diagnosis.failure_class, diagnosis.phase) == ("runtime-out-of-memory", "runtime")
+
+
+def test_a_start_command_ending_with_status_1_is_not_out_of_memory() -> None:
+    diagnosis = diagnose(RUNTIME + "==> Exited with status 1\n")
+    assert diagnosis.failure_class != "runtime-out-of-memory"
 
 
 def test_a_successful_build_and_start_is_no_failure() -> None:
