@@ -147,7 +147,7 @@ LINE_MARKERS: tuple[Marker, ...] = (
         "pip",
         SUM,
         rb"(?:\xe2\x95\xb0\xe2\x94\x80> |\xe2\x94\x94\xe2\x94\x80 |`-> )"
-        rb"[A-Za-z0-9][\w.-]*(?:,? [A-Za-z0-9][\w.-]*)*[ \t]*(?=\n)",
+        rb"[A-Za-z0-9][\w.-]*(?:, [A-Za-z0-9][\w.-]*)*[ \t]*(?=\n)",
         owned=True,
     ),
     _m(
@@ -327,6 +327,13 @@ LINE_MARKERS: tuple[Marker, ...] = (
         FAIL,
         rb"Caused by: Failed to (?:fetch wheel|build|download and build|download|install): ",
         owned=True,
+    ),
+    _m(
+        "uv_lock_stale",
+        "uv",
+        FAIL,
+        rb"(?:error: )?The lockfile at `[^`\n]+` needs to be updated",
+        kind="lock",
     ),
     _m(
         "uv_included",

@@ -72,14 +72,15 @@ _SUMMARY = re.compile(
     rf"|Could not build wheels for (?P<clist>{DIST_NAME}(?:, {DIST_NAME})*)"
     rf"|based projects \((?P<plist>{DIST_NAME}(?:, {DIST_NAME})*)\))"
 )
-_ARROW = re.compile(rf"(?:╰─>|└─|`->) (?P<list>{DIST_NAME}(?:,? {DIST_NAME})*)\s*$")
+# pip 25's list of the projects that failed to build: "╰─> a" or "╰─> a, b" (never prose)
+_ARROW = re.compile(rf"(?:╰─>|└─|`->) (?P<list>{DIST_NAME}(?:, {DIST_NAME})*)\s*$")
 _NO_MATCH = re.compile(r"(?:satisfies the requirement|distribution found for) (?P<req>\S+)")
 _UNPACK = re.compile(
     r"/pip-(?:build|install)-[^/\s]+/(?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?/"
 )
 _INVALID = re.compile(rf"Ignoring version (?P<version>\S+) of (?P<name>{DIST_NAME}) since")
 _BACKTICK = re.compile(
-    rf"`(?P<name>{DIST_NAME})(?:\[[^\]`]*\])?(?:==(?P<version>[^`\s]+)| @ [^`]*)?`"
+    rf"`(?P<name>{DIST_NAME})(?:\[[^\]`]*\])?(?:==(?P<version>[^`\s]+))?(?: @ [^`]*)?`"
 )
 _UV_PLAIN = re.compile(rf": (?P<name>{DIST_NAME})==(?P<version>[^\s,)]+)")
 _UV_PAREN = re.compile(rf"\((?P<name>{DIST_NAME})==(?P<version>[^\s,)]+)\)")

@@ -227,6 +227,15 @@ class _Walker:
         current = self.current
         if current is None:
             current = self.open(mark, kind or "error", owner)
+        elif (
+            not name
+            and kind == "resolve"
+            and current.kind in ("collect", "download")
+            and mark.indent <= current.indent
+        ):
+            # pip's resolver gives up after collecting: its failure and cause lines are an
+            # event of their own, not the last collected package's
+            current = self.open(mark, kind, None)
         elif name and current.owner and not _same(current.owner, name):
             current = self.open(mark, kind or "build", owner)
         elif name and not current.owner and current.kind == "command":

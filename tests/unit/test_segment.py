@@ -209,6 +209,147 @@ def test_pipx_summary_names_the_package_below_it() -> None:
     assert event.owner == "gadget"
 
 
+def test_pip_resolver_failure_after_collecting_is_a_resolve_event_of_its_own() -> None:
+    text = (
+        "Collecting alpha==1.0\n"
+        "Collecting beta==1.0\n"
+        "ERROR: Cannot install alpha==1.0 and beta==1.0 because these package versions have "
+        "conflicting dependencies.\n"
+        "\n"
+        "The conflict is caused by:\n"
+        "    The user requested alpha==1.0\n"
+        "    beta 1.0 depends on alpha>=2\n"
+        "\n"
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io\n"
+    )
+    event = failing(text)
+    assert (event.kind, event.owner) == ("resolve", None)
+    assert event.start == text.index("ERROR: Cannot install") and event.end == len(text.encode())
+
+
+def test_pip_21_wheel_build_error_block_is_the_wheel_step_of_its_package() -> None:
+    event = failing(
+        "Building wheels for collected packages: gadget\n"
+        "  Building wheel for gadget (pyproject.toml): started\n"
+        "  Building wheel for gadget (pyproject.toml): finished with status 'error'\n"
+        "  ERROR: Command errored out with exit status 1:\n"
+        "   command: /venv/bin/python /tmp/x.py build_wheel /tmp/tmpab\n"
+        "  Complete output (1 lines):\n"
+        "  error: boom\n"
+        "  ----------------------------------------\n"
+        "  ERROR: Failed building wheel for gadget\n"
+        "Failed to build gadget\n"
+    )
+    assert (event.kind, event.owner, event.step) == ("build", "gadget", "wheel")
+
+
+def test_pip_25_list_of_failed_projects_names_each_of_them() -> None:
+    found = reading(
+        "error: failed-wheel-build-for-install\n"
+        "\n"
+        "× Failed to build installable wheels for some pyproject.toml based projects\n"
+        "╰─> first, second\n"
+    )
+    assert found.failing is not None and found.failing.owner == "first"
+    assert [owner.others for _, owner in found.summaries if owner] == [("second",)]
+
+
+def test_pip_box_of_prose_names_no_package() -> None:
+    event = failing(
+        "error: externally-managed-environment\n"
+        "\n"
+        "× This environment is externally managed\n"
+        "╰─> To install Python packages system-wide, try apt install\n"
+        "    python3-xyz, where xyz is the package you are trying to\n"
+        "    install.\n"
+    )
+    assert (event.kind, event.owner) == ("environment", None)
+
+
+def test_pip_missing_requirements_file_is_a_requirements_event() -> None:
+    event = failing(
+        "ERROR: Could not open requirements file: [Errno 2] No such file or directory: "
+        "'requirements.txt'\n"
+    )
+    assert (event.kind, event.owner) == ("requirements", None)
+
+
+def test_uv_no_solution_is_a_resolve_event_with_its_cause_lines() -> None:
+    text = (
+        "  × No solution found when resolving dependencies:\n"
+        "  ╰─▶ Because beta==1.0 depends on alpha>=2 and you require alpha==1.0, we\n"
+        "      can conclude that your requirements and beta==1.0 are incompatible.\n"
+    )
+    event = failing(text)
+    assert (event.kind, event.tool, event.end) == ("resolve", "uv", len(text.encode()))
+
+
+def test_uv_sync_names_a_locked_distribution_given_with_its_index() -> None:
+    event = failing(
+        "  × Failed to build `gadget==2.0 @ registry+http://index:8000/simple/`\n"
+        "  ├─▶ The build backend returned an error\n"
+        "  ╰─▶ Call to `maturin.build_wheel` failed (exit status: 1)\n"
+    )
+    assert (event.kind, event.owner, event.version) == ("build", "gadget", "2.0")
+
+
+def test_uv_hint_after_the_chain_stays_in_the_failing_event() -> None:
+    text = (
+        "  × Failed to build `gadget==2.0`\n"
+        "  ├─▶ The build backend returned an error\n"
+        "  ╰─▶ Call to `setuptools.build_meta.build_wheel` failed (exit status: 1)\n"
+        "\n"
+        "      hint: This usually indicates a problem with the package or the build\n"
+        "      environment.\n"
+    )
+    event = failing(text)
+    assert event.owner == "gadget" and event.end == len(text.encode())
+
+
+def test_uv_stale_lock_refused_by_locked_is_a_lock_event() -> None:
+    event = failing(
+        "Resolved 4 packages in 51ms\n"
+        "The lockfile at `uv.lock` needs to be updated, but `--locked` was provided. To update "
+        "the lockfile, run `uv lock`.\n"
+    )
+    assert (event.kind, event.tool, event.owner) == ("lock", "uv", None)
+
+
+def test_poetry_version_solving_failure_is_a_resolve_event() -> None:
+    event = failing(
+        "Updating dependencies\n"
+        "Resolving dependencies...\n"
+        "\n"
+        "Because beta (1.0) depends on alpha (>=2)\n"
+        " and app depends on alpha (1.0), beta is forbidden.\n"
+        "So, because app depends on beta (1.0), version solving failed.\n"
+    )
+    assert (event.kind, event.tool) == ("resolve", "poetry")
+
+
+def test_poetry_stale_lock_is_a_lock_event() -> None:
+    event = failing(
+        "Installing dependencies from lock file\n"
+        "\n"
+        "pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry "
+        "lock` to fix the lock file.\n"
+    )
+    assert (event.kind, event.tool) == ("lock", "poetry")
+
+
+def test_poetry_1_missing_installation_candidates_belong_to_the_package_installed() -> None:
+    event = failing(
+        "Package operations: 1 install, 0 updates, 0 removals\n"
+        "\n"
+        "  • Installing gadget (2.0)\n"
+        "\n"
+        "RuntimeError\n"
+        "\n"
+        "Unable to find installation candidates for gadget (2.0)\n"
+    )
+    assert (event.kind, event.owner, event.version) == ("install", "gadget", "2.0")
+
+
 def test_render_lines_delimit_the_build_section() -> None:
     log = ScannedLog(
         "==> Using Python version 3.14.3 (default)\n"
