@@ -67,7 +67,9 @@ _WEAK = (
     re.compile(rb"\n\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?" + _GAP2),  # Jenkins, Vercel, Streamlit
 )
 _FENCE = re.compile(rb"\n[ \t]*(?:```|~~~)[^\n`]*(?=\n)")
-_QUOTE = re.compile(rb"\n(?:> )+|\n(?:> )*>(?=\n)")
+# "> ", "> > ", or a bare ">" ending the line; it starts with the literal "\n>", which the
+# regex engine finds fast
+_QUOTE = re.compile(rb"\n>(?: >)*(?: |(?=\n))")
 _BOLD = re.compile(rb"\n([ \t]*)\*\*([^\n]*?)\*\*[ \t]*(?=\n)")
 # Progress bars: pip's ━━━━╸ 46.8/46.8 kB 3.7 MB/s eta 0:00:00 and the older
 # 99% |#####| 29.5MB 7.7MB/s eta 0:00:01, dropped so a word glued after one stands alone.
@@ -134,11 +136,11 @@ def _at_least_two(pattern: re.Pattern[bytes], data: bytes) -> bool:
     return next(found, None) is not None and next(found, None) is not None
 
 
-def _quoting(data: bytes) -> bytes:
-    """Markdown around lines: code fences, `> ` quotes, `**bold**` lines."""
+def _quoting(data: bytes, quotes: bool = True) -> bytes:
+    """Markdown around lines: code fences, `> ` quotes (when `quotes`), `**bold**` lines."""
     if b"```" in data or b"~~~" in data:
         data = _FENCE.sub(b"\n", data)
-    if b"\n>" in data:
+    if quotes and b"\n>" in data:
         data = _QUOTE.sub(b"\n", data)
     if b"**" in data:
         data = _BOLD.sub(rb"\n\1\2", data)
@@ -194,7 +196,10 @@ def normalise(raw: str | bytes) -> LogText:
     data = b"\n" + data
     if b"\n>" in data:
         data = _QUOTE.sub(b"\n", data)  # a blockquote before the prefixes it quotes
-    data = _quoting(_prefixes(_backticks(data)))[1:]
+    unwrapped = _backticks(data)
+    stripped = _prefixes(unwrapped)
+    # quotes again only where a stripped prefix uncovered one (`2024-01-02T10:00:00Z > text`)
+    data = _quoting(stripped, quotes=len(stripped) != len(unwrapped))[1:]
     if b"\xe2\x94\x81" in data or b"\xe2\x96" in data:
         data = _BAR.sub(b" ", data)
     if b"% |" in data:

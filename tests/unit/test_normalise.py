@@ -70,6 +70,15 @@ def test_markdown_blockquote_is_stripped_before_the_prefixes_it_quotes() -> None
     assert lines(raw)[:3] == ["  Caused by: Permission denied (os error 13)", "x", ""]
 
 
+def test_a_quote_behind_a_timestamp_is_stripped_with_it() -> None:
+    raw = "2024-05-01T10:00:00Z > ERROR: ResolutionImpossible\n2024-05-01T10:00:01Z > > x\n"
+    assert lines(raw)[:2] == ["ERROR: ResolutionImpossible", "x"]
+
+
+def test_a_greater_than_sign_starting_a_word_is_content() -> None:
+    assert lines(">=3.10 is required\n")[0] == ">=3.10 is required"
+
+
 def test_markdown_code_fences_become_blank_lines() -> None:
     assert lines("```console\nKilled\n```\n")[:3] == ["", "Killed", ""]
 
