@@ -22,7 +22,7 @@ from simulator.plan import Options, make_plan
 from simulator.scenario_run import ScenarioResult, run_scenarios
 from simulator.scenarios import discover
 from simulator.simulation import build_image
-from tests.hermetic import packages
+from tests.hermetic import backends, packages
 
 COMPOSE_FILE = REPO / "tests" / "hermetic" / "compose.yml"
 READY_TIMEOUT_S = 60
@@ -71,7 +71,7 @@ def bench_scenarios(workdir: Path) -> dict[str, object]:
     """Wall time of the hermetic suite with one and with two workers."""
     client = engine.connect()
     scenarios = discover([REPO / "scenarios"], kind="hermetic")
-    trees = packages.generate(workdir / "hermetic", packages.fetch_backends())
+    trees = packages.generate(workdir / "hermetic", backends.fetch_backends())
     project = f"rsimbench{os.getpid()}"
     env = {
         **os.environ,

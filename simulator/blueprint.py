@@ -301,9 +301,7 @@ class _Loader(yaml.SafeLoader):
                         key_node.tag = "tag:yaml.org,2002:str"
                     own.append((key_node, value_node))
                     continue
-                sources = (
-                    value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                )
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in reversed(sources):  # the last entry of a key wins, below
                     if not isinstance(source, MappingNode):
                         raise yaml.constructor.ConstructorError(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.diagnosis import Fix
+from simulator.diagnose.diagnosis import Fix
 from simulator.errors import InputError
 
 #: Why a release would be built from source (`SourceBuild.reason`).

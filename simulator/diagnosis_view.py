@@ -13,7 +13,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from simulator.diagnosis import (
+from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
     Fix,

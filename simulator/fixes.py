@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from simulator.catalogue import GENERATORS, load_rules
-from simulator.culprit import Conflict, Culprit, probe_version, spec_allows
-from simulator.diagnosis import (
+from simulator.diagnose.catalogue import load_rules
+from simulator.diagnose.catalogue_schema import GENERATORS
+from simulator.diagnose.conflict import Conflict, probe_version, spec_allows
+from simulator.diagnose.culprit import Culprit
+from simulator.diagnose.diagnosis import (
     BuildCommand,
     DiagnosisContext,
     Fix,
@@ -34,10 +36,10 @@ from simulator.diagnosis import (
     Requirement,
     SetEnv,
 )
-from simulator.logtext import Hit, ScannedLog, fixed_matcher
-from simulator.mentions import Mention, Mentions, exact_version, parse_requirement
-from simulator.python_in_log import python_fields
-from simulator.rules import Catalogue, FixTemplate, render_template
+from simulator.diagnose.mentions import Mention, Mentions, exact_version, parse_requirement
+from simulator.diagnose.python_in_log import python_fields
+from simulator.diagnose.rules import Catalogue, FixTemplate, render_template
+from simulator.diagnose.scan import Hit, ScannedLog, fixed_matcher
 from simulator.wheels import (
     RENDER_PYTHON_MINORS,
     PackageIndex,

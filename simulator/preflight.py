@@ -47,7 +47,7 @@ from simulator.check_results import (
     SourceBuild,
 )
 from simulator.dep_files import relative
-from simulator.diagnosis import PythonInfo
+from simulator.diagnose.diagnosis import PythonInfo
 from simulator.errors import ConfigurationError, Location
 from simulator.lockfiles import Locked, read_poetry_lock, read_uv_lock
 from simulator.pip_resolve import PYPI_SIMPLE, index_for, resolve

@@ -284,7 +284,13 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
             warnings += [*service.warnings, *plan.warnings]
             image, base = run.images.get(plan, service)
             result = simulate_service(
-                run.client, plan, service, image=image, base=base, echo=_no_echo
+                run.client,
+                plan,
+                service,
+                image=image,
+                base=base,
+                echo=_no_echo,
+                volume_options=scenario.volume_options,
             )
             if not result.succeeded:
                 index = PackageIndex(offline=run.offline_index or scenario.hermetic)

@@ -22,8 +22,14 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from simulator.diagnosis import FAILURE_CLASSES, UNKNOWN, BuildCommand, Pin, PythonVersionFile
-from simulator.diagnosis import SetEnv as SetEnvAction
+from simulator.diagnose.diagnosis import (
+    FAILURE_CLASSES,
+    UNKNOWN,
+    BuildCommand,
+    Pin,
+    PythonVersionFile,
+)
+from simulator.diagnose.diagnosis import SetEnv as SetEnvAction
 from simulator.errors import Location, ScenarioError, UsageError
 from simulator.plan import Options
 from simulator.simulation import BuildResult
@@ -49,6 +55,7 @@ OPTION_KEYS = (
     "timeout",
     "idle_timeout",
     "env",
+    "tmp_size",
 )
 EXPECT_KEYS = ("outcome", "class", "package", "exit_code", "log", "not_log", "warnings", "fix")
 # What only a diagnosis gives: it exists only for builds that did not succeed.
@@ -96,6 +103,14 @@ class Scenario:
     network: str  # one of NETWORKS
     options: Options
     expect: Expectation
+    tmp_size: int | None = None  # bytes: /tmp becomes a tmpfs this small (a full disk)
+
+    @property
+    def volume_options(self) -> dict[str, dict[str, str]]:
+        """The build's volume options (engine.BuildContainer) for `tmp_size`."""
+        if self.tmp_size is None:
+            return {}
+        return {"/tmp": {"type": "tmpfs", "device": "tmpfs", "o": f"size={self.tmp_size}"}}
 
     @property
     def hermetic(self) -> bool:
@@ -128,6 +143,7 @@ class Scenario:
                 "timeout_s": options.timeout_s,
                 "idle_timeout_s": options.idle_timeout_s,
                 "env": sorted(options.env),  # names only: values stay in the manifest
+                "tmp_size": self.tmp_size,
             },
             "expect": self.expect.to_dict(),
         }
@@ -340,7 +356,7 @@ def load_scenario(path: Path) -> Scenario:
     network = "internet"
     if "network" in top:
         network = reader.choice(top["network"][1], "network", NETWORKS)
-    options = _options(reader, top["options"][1] if "options" in top else None, network)
+    options, tmp_size = _options(reader, top["options"][1] if "options" in top else None, network)
     if "expect" not in top:
         raise ScenarioError(
             "no `expect`: a scenario must say at least which outcome its build has",
@@ -355,11 +371,14 @@ def load_scenario(path: Path) -> Scenario:
         network=network,
         options=options,
         expect=expect,
+        tmp_size=tmp_size,
     )
 
 
-def _options(reader: _Reader, node: Node | None, network: str) -> Options:
+def _options(reader: _Reader, node: Node | None, network: str) -> tuple[Options, int | None]:
+    """The build's options, and `tmp_size` (which is the scenario's, not simulate's)."""
     values: dict[str, Any] = {}
+    tmp_size: int | None = None
     if node is not None and not (
         isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
     ):
@@ -372,6 +391,8 @@ def _options(reader: _Reader, node: Node | None, network: str) -> Options:
                 values[key] = reader.unit(value, fld, lambda t: parse_date(t, "created"))
             elif key == "memory":
                 values["memory_bytes"] = reader.unit(value, fld, lambda t: parse_bytes(t, "memory"))
+            elif key == "tmp_size":
+                tmp_size = reader.unit(value, fld, lambda t: parse_bytes(t, "tmp_size"))
             elif key == "cpus":
                 values[key] = reader.number(value, fld)
             elif key in ("timeout", "idle_timeout"):
@@ -393,7 +414,7 @@ def _options(reader: _Reader, node: Node | None, network: str) -> Options:
         network={"internet": "", "none": "none", "fixtures": "none"}[network],
         probe_network=network == "internet",
         build_cache=False,  # every scenario run is a first deploy
-    )
+    ), tmp_size
 
 
 def _expectation(reader: _Reader, node: Node) -> Expectation:

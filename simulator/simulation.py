@@ -18,8 +18,8 @@ import docker.errors
 
 from simulator import images, python_version, source
 from simulator.buildlog import MIN_SECRET_LENGTH, BuildLog, Echo, log_path_for
-from simulator.classifier import classify
-from simulator.diagnosis import Diagnosis, DiagnosisContext
+from simulator.diagnose.classifier import classify
+from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.engine import (
     SRC_DIR,
     BuildContainer,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from simulator.catalogue import load_rules
-from simulator.diagnosis import DiagnosisContext, Fix, PackageRef, PythonInfo
+from simulator.diagnose.catalogue import load_rules
+from simulator.diagnose.diagnosis import DiagnosisContext, Fix, PackageRef, PythonInfo
 from simulator.fixes import no_wheel_fixes
 from simulator.render_target import Target
 from simulator.wheels import PackageIndex, wheel_installs_on

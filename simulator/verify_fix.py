@@ -7,7 +7,7 @@ the change and a cold start (no build cache: a fix that works on a first deploy 
 later one). The outcome is a `Verification`: verified (the build passes with the change, and the
 exact change to make is spelled out, with a unified diff of any file it touched) or not, and why.
 
-Actions (simulator.diagnosis):
+Actions (simulator.diagnose.diagnosis):
 - `SetEnv`: the variable is set for the rebuild (PYTHON_VERSION goes through the plan exactly as
   Render reads it); the user is told where to set it (render.yaml's envVars, or the Dashboard).
 - `PythonVersionFile`: `.python-version` is written in the service's root directory of the copy.
@@ -43,7 +43,7 @@ from simulator.blueprint import EnvVar, find_blueprint, load_blueprint
 from simulator.build_command import read_service_plan
 from simulator.buildlog import Echo
 from simulator.dep_files import location
-from simulator.diagnosis import (
+from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
     Fix,

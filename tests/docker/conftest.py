@@ -34,6 +34,17 @@ from simulator import engine, images
 from simulator.errors import RenderSimError
 from simulator.plan import Options, make_plan
 from simulator.simulation import build_image
+from tests.docker.hermetic_fixtures import (  # noqa: F401 - fixtures for the modules here
+    docker_cleanup,
+    docker_compose_command,
+    docker_compose_file,
+    docker_compose_project_name,
+    docker_setup,
+    fixtures_network,
+    hermetic_results,
+    hermetic_trees,
+    tls_dir,
+)
 from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

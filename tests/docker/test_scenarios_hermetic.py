@@ -1,10 +1,8 @@
 """The hermetic scenarios of scenarios/, run against render-sim's own test fixtures.
 
-The fixtures (tests/hermetic) are a package index and a sparse cargo registry whose every
-package and crate the tests generate, served by docker-compose (through pytest-docker) from
-render-sim's own 3.14 build image on an `internal` Docker network: a build joined to it reaches
-`index` and `crates` and nothing else. Every hermetic scenario runs once (two at a time), then
-one test per scenario asserts it passed, and a few more check that the failures are real: the
+The fixtures and the one run of every hermetic scenario are tests/docker/hermetic_fixtures.py's
+(an index, a cargo registry and an HTTPS index on an internal Docker network). One test per
+scenario asserts it passed, and a few more check that the failures are real: the
 read-only cargo error comes from cargo itself, the CARGO_HOME workaround really built and
 installed the package, and the network really is cut off from the internet.
 """
@@ -13,18 +11,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import tarfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
-from simulator.scenario_run import ScenarioResult, run_scenarios
+from simulator.scenario_run import ScenarioResult
 from simulator.scenarios import discover
 from tests.hermetic import packages
 
@@ -32,9 +27,6 @@ pytestmark = pytest.mark.docker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
-COMPOSE_FILE = PROJECT_ROOT / "tests" / "hermetic" / "compose.yml"
-COMPOSE_NETWORK = "fixtures"  # the network's key in compose.yml
-READY_TIMEOUT_S = 60
 
 # The scenarios this module was written with; others with `network: fixtures|none` run too.
 KNOWN = (
@@ -51,91 +43,12 @@ KNOWN = (
 HERMETIC = sorted(s.name for s in discover([SCENARIOS_DIR], kind="hermetic"))
 
 
-# -- the fixtures, served by docker-compose -----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def hermetic_trees(tmp_path_factory: pytest.TempPathFactory) -> packages.Fixtures:
-    """The generated index and registry (the backend wheels come from the download cache)."""
-    root = tmp_path_factory.mktemp("hermetic-fixtures")
-    return packages.generate(root, packages.fetch_backends())
-
-
-@pytest.fixture(scope="session")
-def docker_compose_command() -> str:
-    return "docker-compose"
-
-
-@pytest.fixture(scope="session")
-def docker_compose_project_name() -> str:
-    return f"rsimfixtures{os.getpid()}"
-
-
-@pytest.fixture(scope="session")
-def docker_setup() -> list[str]:
-    return ["up -d"]  # pytest-docker's default `--wait` is docker-compose v2 only
-
-
-@pytest.fixture(scope="session")
-def docker_cleanup() -> list[str]:
-    return ["down -v"]
-
-
-@pytest.fixture(scope="session")
-def docker_compose_file(
-    built_images: dict[str, Any], hermetic_trees: packages.Fixtures
-) -> Iterator[str]:
-    """compose.yml, with its image (render-sim's 3.14 build image) and trees in the environment."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("RENDER_SIM_FIXTURES_IMAGE", built_images["3.14"].tag)
-    patch.setenv("RENDER_SIM_FIXTURES_INDEX", str(hermetic_trees.index))
-    patch.setenv("RENDER_SIM_FIXTURES_CRATES", str(hermetic_trees.crates))
-    yield str(COMPOSE_FILE)
-    patch.undo()
-
-
-def _service(client: docker.DockerClient, project: str, service: str) -> Any:
-    labels = [f"com.docker.compose.project={project}", f"com.docker.compose.service={service}"]
-    found = client.containers.list(filters={"label": labels})
-    return found[0] if found else None
-
-
-# From inside the network: both hosts answer with what the scenarios fetch first.
-READY_CHECK = (
-    "import urllib.request as u\n"
-    f"u.urlopen('{packages.INDEX_URL}rsim-rust/', timeout=2).read()\n"
-    "u.urlopen('http://crates:8000/config.json', timeout=2).read()\n"
-)
-
-
-@pytest.fixture(scope="session")
-def fixtures_network(
-    client: docker.DockerClient, docker_services: Any, docker_compose_project_name: str
-) -> str:
-    """The full name of the fixtures network, once `index` and `crates` both answer on it."""
-
-    def ready() -> bool:
-        index = _service(client, docker_compose_project_name, "index")
-        if index is None:
-            return False
-        return index.exec_run(["python3", "-c", READY_CHECK]).exit_code == 0
-
-    docker_services.wait_until_responsive(check=ready, timeout=READY_TIMEOUT_S, pause=0.3)
-    return f"{docker_compose_project_name}_{COMPOSE_NETWORK}"
-
-
-# -- one run of every hermetic scenario --------------------------------------------------------
+# -- one run of every hermetic scenario (tests/docker/hermetic_fixtures.py) ---------------------
 
 
 @pytest.fixture(scope="module")
-def results(client: docker.DockerClient, fixtures_network: str) -> dict[str, ScenarioResult]:
-    scenarios = discover([SCENARIOS_DIR], kind="hermetic")
-    started = time.monotonic()
-    ran = run_scenarios(client, scenarios, jobs=2, fixtures_network=fixtures_network, pull=False)
-    took = time.monotonic() - started
-    summary = ", ".join(f"{r.scenario.name} {r.duration_s:.1f} s" for r in ran)
-    print(f"\nhermetic scenarios: {len(ran)} in {took:.1f} s ({summary})")
-    return {r.scenario.name: r for r in ran}
+def results(hermetic_results: dict[str, ScenarioResult]) -> dict[str, ScenarioResult]:
+    return hermetic_results
 
 
 def explain(result: ScenarioResult) -> str:

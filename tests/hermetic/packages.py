@@ -15,9 +15,8 @@ committed in scenarios/ pin them, and tests/unit/test_hermetic_packages.py check
 match.
 
 The build backends the sdists need (setuptools, maturin) are real projects that cannot be
-generated. `fetch_backends` downloads their wheels from PyPI with the host's pip, once: they
-are kept in a cache directory keyed by `BACKEND_PINS` and served from the local index after
-that. That download is the only network use of the hermetic fixtures.
+generated: tests/hermetic/backends.py downloads them once. The crates are in
+tests/hermetic/registry.py.
 """
 
 from __future__ import annotations
@@ -27,18 +26,11 @@ import gzip
 import hashlib
 import html
 import io
-import json
-import os
-import shutil
-import subprocess
-import sys
 import tarfile
-import tempfile
 import textwrap
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -48,15 +40,6 @@ PACKAGES_URL = "http://index:8000/packages/"
 CRATES_INDEX = "sparse+http://crates:8000/"
 CRATES_DL = "http://crates:8000/crates/{crate}/{crate}-{version}.crate"
 REQUIRES_PYTHON = ">=3.9"
-
-# The build backends the sdists below need, fetched from PyPI once (see `fetch_backends`).
-BACKEND_PINS: Mapping[str, str] = {"setuptools": "80.9.0", "maturin": "1.9.6"}
-# maturin is a Rust binary in a wheel: the one for glibc Linux on x86_64, as Render's machine.
-BACKEND_PLATFORM = "manylinux2014_x86_64"
-
-# Read when this module is imported: the Docker test session later points RENDER_SIM_CACHE at a
-# temporary home, and the backend wheels must outlive it.
-_CACHE_ROOT = os.environ.get("RENDER_SIM_CACHE") or str(Path.home() / ".cache" / "render-sim")
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip member can carry
 
@@ -83,14 +66,20 @@ class Dist:
         return PACKAGES_URL + self.filename
 
 
-def metadata(project: str, version: str, requires: Sequence[str] = (), summary: str = "") -> str:
+def metadata(
+    project: str,
+    version: str,
+    requires: Sequence[str] = (),
+    summary: str = "",
+    requires_python: str = REQUIRES_PYTHON,
+) -> str:
     """Core metadata 2.1 (METADATA of a wheel, PKG-INFO of an sdist)."""
     lines = [
         "Metadata-Version: 2.1",
         f"Name: {project}",
         f"Version: {version}",
         f"Summary: {summary or project + ', a render-sim test package'}",
-        f"Requires-Python: {REQUIRES_PYTHON}",
+        f"Requires-Python: {requires_python}",
         *(f"Requires-Dist: {requirement}" for requirement in requires),
     ]
     return "\n".join(lines) + "\n"
@@ -102,17 +91,26 @@ def _record_hash(data: bytes) -> str:
 
 
 def wheel(
-    project: str, version: str, modules: Mapping[str, str], requires: Sequence[str] = ()
+    project: str,
+    version: str,
+    modules: Mapping[str, str],
+    requires: Sequence[str] = (),
+    tag: str = "py3-none-any",
+    requires_python: str = REQUIRES_PYTHON,
 ) -> Dist:
-    """A pure-Python wheel (py3-none-any) holding `modules` (path -> source), with its RECORD."""
+    """A wheel holding `modules` (path -> source), with its RECORD. Its `tag` may name one
+    CPython (`cp313-cp313-manylinux_2_17_x86_64`): the files are still pure Python, but an
+    installer only takes it on that interpreter, like a compiled extension's wheel."""
     stem = f"{canonicalize_name(project).replace('-', '_')}-{version}"
     dist_info = f"{stem}.dist-info"
     files = {path: text.encode() for path, text in modules.items()}
-    files[f"{dist_info}/METADATA"] = metadata(project, version, requires).encode()
+    files[f"{dist_info}/METADATA"] = metadata(
+        project, version, requires, requires_python=requires_python
+    ).encode()
+    purelib = "true" if tag.endswith("-none-any") else "false"
     files[f"{dist_info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: render-sim-tests\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n"
-    )
+        f"Wheel-Version: 1.0\nGenerator: render-sim-tests\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n"
+    ).encode()
     record = [f"{path},{_record_hash(data)},{len(data)}" for path, data in sorted(files.items())]
     files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
     buffer = io.BytesIO()
@@ -123,7 +121,7 @@ def wheel(
             info.external_attr = 0o100644 << 16
             info.create_system = 3  # Unix, whatever machine generates it
             archive.writestr(info, files[path])
-    return Dist(project, version, f"{stem}-py3-none-any.whl", buffer.getvalue())
+    return Dist(project, version, f"{stem}-{tag}.whl", buffer.getvalue(), requires_python)
 
 
 def targz(members: Mapping[str, str | bytes]) -> bytes:
@@ -144,23 +142,34 @@ def targz(members: Mapping[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def sdist(project: str, version: str, files: Mapping[str, str], summary: str = "") -> Dist:
+def sdist(
+    project: str,
+    version: str,
+    files: Mapping[str, str],
+    summary: str = "",
+    requires_python: str = REQUIRES_PYTHON,
+) -> Dist:
     """A source distribution `<name>-<version>.tar.gz` with PKG-INFO and `files`."""
     stem = f"{canonicalize_name(project).replace('-', '_')}-{version}"
     members = {f"{stem}/{path}": text for path, text in files.items()}
-    members[f"{stem}/PKG-INFO"] = metadata(project, version, summary=summary)
-    return Dist(project, version, f"{stem}.tar.gz", targz(members))
+    members[f"{stem}/PKG-INFO"] = metadata(
+        project, version, summary=summary, requires_python=requires_python
+    )
+    return Dist(project, version, f"{stem}.tar.gz", targz(members), requires_python)
 
 
 def _dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-def _setuptools_pyproject(project: str, version: str, summary: str) -> str:
+def setuptools_pyproject(
+    project: str, version: str, summary: str, requires: str = '"setuptools>=70"'
+) -> str:
+    """A pyproject.toml building `project` with setuptools (`requires`: its build-system list)."""
     return _dedent(
         f"""
         [build-system]
-        requires = ["setuptools>=70"]
+        requires = [{requires}]
         build-backend = "setuptools.build_meta"
 
         [project]
@@ -172,7 +181,7 @@ def _setuptools_pyproject(project: str, version: str, summary: str) -> str:
     )
 
 
-def _module(project: str, version: str) -> dict[str, str]:
+def module(project: str, version: str) -> dict[str, str]:
     package = canonicalize_name(project).replace("-", "_")
     return {f"{package}/__init__.py": f'__version__ = "{version}"\n'}
 
@@ -248,7 +257,7 @@ def rsim_cext() -> Dist:
         "rsim-cext",
         "0.1.0",
         {
-            "pyproject.toml": _setuptools_pyproject("rsim-cext", "0.1.0", summary),
+            "pyproject.toml": setuptools_pyproject("rsim-cext", "0.1.0", summary),
             "setup.py": _dedent(
                 """
                 from setuptools import Extension, setup
@@ -286,7 +295,7 @@ def rsim_heavy() -> Dist:
         "rsim-heavy",
         "0.1.0",
         {
-            "pyproject.toml": _setuptools_pyproject("rsim-heavy", "0.1.0", summary),
+            "pyproject.toml": setuptools_pyproject("rsim-heavy", "0.1.0", summary),
             "setup.py": _dedent(
                 """
                 from setuptools import setup
@@ -307,7 +316,7 @@ def rsim_heavy() -> Dist:
                 setup(packages=["rsim_heavy"], cmdclass={"build_py": build_tables})
                 """
             ),
-            **_module("rsim-heavy", "0.1.0"),
+            **module("rsim-heavy", "0.1.0"),
         },
         summary,
     )
@@ -320,7 +329,7 @@ def rsim_slow() -> Dist:
         "rsim-slow",
         "0.1.0",
         {
-            "pyproject.toml": _setuptools_pyproject("rsim-slow", "0.1.0", summary),
+            "pyproject.toml": setuptools_pyproject("rsim-slow", "0.1.0", summary),
             "setup.py": _dedent(
                 """
                 import time
@@ -340,7 +349,7 @@ def rsim_slow() -> Dist:
                 setup(packages=["rsim_slow"], cmdclass={"build_py": build_slowly})
                 """
             ),
-            **_module("rsim-slow", "0.1.0"),
+            **module("rsim-slow", "0.1.0"),
         },
         summary,
     )
@@ -348,91 +357,19 @@ def rsim_slow() -> Dist:
 
 def python_dists() -> list[Dist]:
     """Every generated file of the index, in a stable order (the backends are not among them)."""
+    from tests.hermetic import breakers  # its packages build with this module's helpers
+
     return [
-        wheel("rsim-a", "1.0", _module("rsim-a", "1.0")),
-        wheel("rsim-a", "2.0", _module("rsim-a", "2.0")),
-        wheel("rsim-b", "1.0", _module("rsim-b", "1.0"), requires=["rsim-a>=2"]),
-        wheel("rsim-light", "1.0", _module("rsim-light", "1.0")),
+        wheel("rsim-a", "1.0", module("rsim-a", "1.0")),
+        wheel("rsim-a", "2.0", module("rsim-a", "2.0")),
+        wheel("rsim-b", "1.0", module("rsim-b", "1.0"), requires=["rsim-a>=2"]),
+        wheel("rsim-light", "1.0", module("rsim-light", "1.0")),
         rsim_rust(),
         rsim_cext(),
         rsim_heavy(),
         rsim_slow(),
+        *breakers.dists(),
     ]
-
-
-# -- crates -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Crate:
-    """One `.crate` of the sparse registry and its index entry."""
-
-    name: str
-    version: str
-    data: bytes
-    deps: tuple[tuple[str, str], ...] = ()  # (name, version requirement)
-
-    @property
-    def cksum(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    def index_entry(self) -> dict[str, object]:
-        """Its line in the registry index (cargo's registry index format)."""
-        return {
-            "name": self.name,
-            "vers": self.version,
-            "deps": [
-                {
-                    "name": name,
-                    "req": req,
-                    "features": [],
-                    "optional": False,
-                    "default_features": True,
-                    "target": None,
-                    "kind": "normal",
-                }
-                for name, req in self.deps
-            ],
-            "cksum": self.cksum,
-            "features": {},
-            "yanked": False,
-        }
-
-
-def crate(name: str, version: str, lib_rs: str, deps: Sequence[tuple[str, str]] = ()) -> Crate:
-    """A `.crate`: a gzip'd tar of NAME-VERSION/Cargo.toml and src/lib.rs."""
-    dependencies = "".join(f'{dep} = "{req}"\n' for dep, req in deps)
-    manifest = f'[package]\nname = "{name}"\nversion = "{version}"\nedition = "2021"\n'
-    if dependencies:
-        manifest += "\n[dependencies]\n" + dependencies
-    members = {
-        f"{name}-{version}/Cargo.toml": manifest,
-        f"{name}-{version}/src/lib.rs": lib_rs,
-    }
-    return Crate(name, version, targz(members), tuple(deps))
-
-
-def crates() -> list[Crate]:
-    """The registry's crates: `rsimdemo`, which depends on `rsimcore`."""
-    return [
-        crate("rsimcore", "0.1.0", "pub const ANSWER: u32 = 42;\n"),
-        crate(
-            "rsimdemo",
-            "0.1.0",
-            "pub fn answer() -> u32 {\n    rsimcore::ANSWER\n}\n",
-            deps=[("rsimcore", "0.1")],
-        ),
-    ]
-
-
-def sparse_path(name: str) -> str:
-    """Where a registry index keeps a crate's file: 1/a, 2/ab, 3/a/abc, ab/cd/abcdef."""
-    lower = name.lower()
-    if len(lower) <= 2:
-        return f"{len(lower)}/{lower}"
-    if len(lower) == 3:
-        return f"3/{lower[0]}/{lower}"
-    return f"{lower[:2]}/{lower[2:4]}/{lower}"
 
 
 # -- writing the trees --------------------------------------------------------------------------
@@ -467,90 +404,6 @@ def _page(path: Path, title: str, lines: list[str]) -> None:
     )
 
 
-def write_registry(root: Path, registry_crates: Iterable[Crate]) -> None:
-    """A sparse cargo registry of `registry_crates` at `root` (config.json, index, .crate files)."""
-    root.mkdir(parents=True, exist_ok=True)
-    config = {"dl": CRATES_DL, "api": CRATES_INDEX.removeprefix("sparse+").rstrip("/")}
-    (root / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    entries: dict[str, list[Crate]] = {}
-    for item in registry_crates:
-        entries.setdefault(item.name, []).append(item)
-        archive = root / "crates" / item.name / f"{item.name}-{item.version}.crate"
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        archive.write_bytes(item.data)
-    for name, versions in entries.items():
-        index_file = root / sparse_path(name)
-        index_file.parent.mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps(v.index_entry(), separators=(",", ":")) for v in versions]
-        index_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-# -- the build backends -------------------------------------------------------------------------
-
-
-def backends_dir(cache_root: Path | None = None) -> Path:
-    """Where the backend wheels of `BACKEND_PINS` are kept (one folder per set of pins)."""
-    key = "_".join(f"{name}-{version}" for name, version in sorted(BACKEND_PINS.items()))
-    return Path(cache_root or _CACHE_ROOT) / "hermetic-backends" / key
-
-
-def fetch_backends(cache_root: Path | None = None) -> list[Path]:
-    """The wheels of `BACKEND_PINS`, downloaded from PyPI with the host's pip the first time.
-
-    The only network use of the hermetic fixtures; afterwards the cached wheels are used.
-    """
-    target = backends_dir(cache_root)
-    found = sorted(target.glob("*.whl"))
-    if {_wheel_project(p) for p in found} >= set(BACKEND_PINS):
-        return found
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
-    env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--only-binary",
-        ":all:",
-        "--no-deps",
-        "--platform",
-        BACKEND_PLATFORM,
-        "--python-version",
-        "3.14",
-        "--implementation",
-        "cp",
-        "--dest",
-        str(staging),
-        *(f"{name}=={version}" for name, version in sorted(BACKEND_PINS.items())),
-    ]
-    try:
-        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"downloading the build backends {dict(BACKEND_PINS)} failed "
-                f"(exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-            )
-        shutil.rmtree(target, ignore_errors=True)  # an incomplete earlier download
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # already gone after the rename
-    return sorted(target.glob("*.whl"))
-
-
-def _wheel_project(path: Path) -> str:
-    return str(canonicalize_name(path.name.split("-")[0]))
-
-
-def backend_dist(path: Path) -> Dist:
-    """A downloaded backend wheel as an index file (its Requires-Python read from METADATA)."""
-    name, version = path.name.split("-")[:2]
-    with zipfile.ZipFile(path) as archive:
-        meta_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        headers = HeaderParser().parsestr(archive.read(meta_name).decode())
-    return Dist(name, version, path.name, path.read_bytes(), headers.get("Requires-Python"))
-
-
 # -- everything ---------------------------------------------------------------------------------
 
 
@@ -564,6 +417,9 @@ class Fixtures:
 
 def generate(root: Path, backends: Sequence[Path]) -> Fixtures:
     """Write the index (generated dists plus the backend wheels) and the registry under `root`."""
+    from tests.hermetic.backends import backend_dist  # it reads wheels into this module's Dist
+    from tests.hermetic.registry import crates, write_registry  # its crates use targz
+
     fixtures = Fixtures(root / "index", root / "crates")
     write_index(fixtures.index, [*python_dists(), *(backend_dist(p) for p in backends)])
     write_registry(fixtures.crates, crates())

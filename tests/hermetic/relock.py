@@ -6,6 +6,11 @@ Run it after changing a package those scenarios install (tests/unit/test_hermeti
 fails until then). uv runs in render-sim's own build image for Render's default Python, the one
 a scenario's build uses, with the generated index served next to it as host `index`; the
 container has no network at all, so the lock can only come from that index.
+
+`LOCKS` says which scenario's pyproject.toml is locked and which scenarios get that lock: the
+uv-frozen pair shares one project; `uv-locked-stale` gets that same lock under a pyproject.toml
+that gained a dependency since (stale by construction); the `uv pip` scenarios only need a uv.lock
+to exist (Render adds uv for a service that has one).
 """
 
 from __future__ import annotations
@@ -23,10 +28,27 @@ import docker
 from simulator import engine
 from simulator.plan import Options, make_plan
 from simulator.simulation import build_image
-from tests.hermetic import packages
+from tests.hermetic import backends, packages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UV_SCENARIOS = ("uv-frozen-heavy-group", "uv-frozen-no-dev")
+#: the scenario whose pyproject.toml is locked -> every scenario that gets that uv.lock
+LOCKS: dict[str, tuple[str, ...]] = {
+    "uv-frozen-heavy-group": (
+        *UV_SCENARIOS,
+        "uv-locked-stale",
+        "requires-python-excludes-uv",
+        "c-extension-missing-header-uv",
+        "resolver-conflict-uv",
+        "uv-system-readonly",
+        "python-guard-uv",
+        "tls-untrusted-index-uv",
+    ),
+    "rust-sdist-readonly-cargo-uv": ("rust-sdist-readonly-cargo-uv",),
+    "abi-only-older-pythons-uv": ("abi-only-older-pythons-uv",),
+}
+#: scenarios that share one project (their pyproject.toml files are the same)
+SHARED_PROJECTS = (UV_SCENARIOS,)
 CREATED = date(2026, 3, 1)  # the scenarios' creation date: Render's default Python 3.14.3
 UV = "/opt/render-sim/uv/bin/uv"
 
@@ -95,18 +117,21 @@ def _tar(files: dict[str, str]) -> bytes:
 
 def main() -> None:
     client = engine.connect()
-    projects = [PROJECT_ROOT / "scenarios" / name for name in UV_SCENARIOS]
-    pyproject = (projects[0] / "pyproject.toml").read_text()
-    for project in projects[1:]:
-        if (project / "pyproject.toml").read_text() != pyproject:
-            raise SystemExit(f"{project}/pyproject.toml differs from {projects[0]}'s")
-    image = uv_image(client, projects[0])
+    scenarios = PROJECT_ROOT / "scenarios"
+    for group in SHARED_PROJECTS:
+        texts = {(scenarios / name / "pyproject.toml").read_text() for name in group}
+        if len(texts) != 1:
+            raise SystemExit(f"the pyproject.toml files of {group} differ")
+    image = uv_image(client, scenarios / next(iter(LOCKS)))
     with tempfile.TemporaryDirectory(prefix="render-sim-fixtures-") as tmp:
-        fixtures = packages.generate(Path(tmp), packages.fetch_backends())
-        text = lock(client, image, fixtures.index, pyproject)
-    for project in projects:
-        (project / "uv.lock").write_text(text)
-        print(f"wrote {project / 'uv.lock'}")
+        fixtures = packages.generate(Path(tmp), backends.fetch_backends())
+        for source, targets in LOCKS.items():
+            text = lock(
+                client, image, fixtures.index, (scenarios / source / "pyproject.toml").read_text()
+            )
+            for target in targets:
+                (scenarios / target / "uv.lock").write_text(text)
+                print(f"wrote {scenarios / target / 'uv.lock'}")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from simulator.classifier import (
-    RULES_PATH,
-    RuleCatalogueError,
-    ScannedLog,
-    classify,
-    load_rules,
-    normalise,
-    required_literal,
-)
-from simulator.diagnosis import (
+from simulator.diagnose.catalogue import RULES_PATH, RuleCatalogueError, load_rules
+from simulator.diagnose.classifier import classify
+from simulator.diagnose.diagnosis import (
     FAILURE_CLASSES,
     DiagnosisContext,
     Pin,
@@ -27,6 +20,8 @@ from simulator.diagnosis import (
     Requirement,
     SetEnv,
 )
+from simulator.diagnose.scan import ScannedLog, required_literal
+from simulator.diagnose.text import normalise_text as normalise
 from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
 from simulator.errors import RenderSimError
 from simulator.wheels import DistFile, PackageIndex
@@ -320,7 +315,7 @@ def test_tarball_name_gives_hyphenated_name_and_version() -> None:
     assert (diagnosis.package.name, diagnosis.package.version) == ("pydantic-core", "2.18.4")
 
 
-def test_unknown_log_gives_the_error_like_lines_and_claims_no_cause() -> None:
+def test_unknown_failure_names_the_failing_step_its_owner_and_its_error() -> None:
     log = """\
 Collecting widgets==1.0
 Building wheel for widgets (setup.py): started
@@ -334,11 +329,21 @@ ERROR: Failed building wheel for widgets
 """
     diagnosis = classify(log)
     assert diagnosis.failure_class == "unknown"
-    assert "no known cause" in diagnosis.headline
+    assert str(diagnosis.package) == "widgets 1.0"
+    assert diagnosis.headline == (
+        "The build of widgets 1.0 failed while building its wheel: FrobError: no frob"
+    )
     assert diagnosis.fixes == ()
     lines = {e.line for e in diagnosis.evidence}
     assert {5, 6, 8, 9} <= lines
     assert 4 not in lines and 1 not in lines
+
+
+def test_unknown_without_a_failing_step_says_no_known_cause() -> None:
+    diagnosis = classify("something odd happened\nerror: the frobnicator refused\n")
+    assert diagnosis.failure_class == "unknown"
+    assert diagnosis.package is None
+    assert diagnosis.headline.startswith("render-sim found no known cause")
 
 
 def test_successful_install_is_not_reported_as_a_failure() -> None:
@@ -564,7 +569,11 @@ def test_to_dict_has_the_documented_keys() -> None:
         "explanation",
         "fixes",
         "warnings",
+        "phase",
+        "step",
     }
+    assert data["phase"] == "build"
+    assert data["step"] == "the build of pydantic-core 2.23.4 (preparing its metadata)"
     assert data["package"] == {"name": "pydantic-core", "version": "2.23.4"}
     assert set(data["fixes"][0]) == {"title", "detail", "action", "checked"}
     assert data["fixes"][0]["action"] == {"kind": "python-version-file", "value": "3.13"}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from simulator import github_actions
-from simulator.diagnosis import Diagnosis, Fix, PackageRef, SetEnv
+from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, SetEnv
 from simulator.github_actions import (
     active,
     annotate_build,

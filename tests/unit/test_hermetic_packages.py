@@ -22,7 +22,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.hermetic import packages
+from tests.hermetic import backends, packages, registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,7 +58,7 @@ def test_python_dists_are_the_same_bytes_on_every_call() -> None:
 
 
 def test_crates_are_the_same_bytes_on_every_call() -> None:
-    assert [c.cksum for c in packages.crates()] == [c.cksum for c in packages.crates()]
+    assert [c.cksum for c in registry.crates()] == [c.cksum for c in registry.crates()]
 
 
 def test_generate_writes_identical_trees(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_index_links_every_file_with_its_sha256_and_requires_python(tmp_path: Pa
             path = (page.parent / target).resolve()
             assert path.is_file(), href
             assert fragment == f"sha256={hashlib.sha256(path.read_bytes()).hexdigest()}", href
-            assert link["data-requires-python"] == packages.REQUIRES_PYTHON, href
+            assert link["data-requires-python"] == files[path.name].requires_python, href
             seen.add(path.name)
     assert seen == set(files)
     projects = {str(link["href"]).rstrip("/") for link in links(index / "simple" / "index.html")}
@@ -143,7 +143,7 @@ def test_backend_wheel_keeps_its_requires_python(tmp_path: Path) -> None:
     made = packages.wheel("rsim-backend", "1.2", {"rsim_backend/__init__.py": ""})
     path = tmp_path / made.filename
     path.write_bytes(made.data)
-    dist = packages.backend_dist(path)
+    dist = backends.backend_dist(path)
     assert (dist.project, dist.version, dist.sha256) == ("rsim_backend", "1.2", made.sha256)
     assert dist.requires_python == packages.REQUIRES_PYTHON
 
@@ -151,22 +151,22 @@ def test_backend_wheel_keeps_its_requires_python(tmp_path: Path) -> None:
 def test_fetch_backends_uses_the_cache_without_pip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = packages.backends_dir(tmp_path)
+    target = backends.backends_dir(tmp_path)
     target.mkdir(parents=True)
-    for name, version in packages.BACKEND_PINS.items():
+    for name, version in backends.BACKEND_PINS:
         (target / f"{name}-{version}-py3-none-any.whl").write_bytes(b"cached")
 
     def no_download(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"pip ran although every backend is cached: {args}")
 
-    monkeypatch.setattr(packages.subprocess, "run", no_download)
-    found = packages.fetch_backends(tmp_path)
-    assert sorted(p.name.split("-")[0] for p in found) == sorted(packages.BACKEND_PINS)
+    monkeypatch.setattr(backends.subprocess, "run", no_download)
+    found = backends.fetch_backends(tmp_path)
+    assert sorted(tuple(p.name.split("-")[:2]) for p in found) == sorted(backends.BACKEND_PINS)
 
 
 def test_backend_cache_is_keyed_by_the_pins(tmp_path: Path) -> None:
-    folder = packages.backends_dir(tmp_path).name
-    for name, version in packages.BACKEND_PINS.items():
+    folder = backends.backends_dir(tmp_path).name
+    for name, version in backends.BACKEND_PINS:
         assert f"{name}-{version}" in folder
 
 
@@ -184,15 +184,15 @@ def test_backend_cache_is_keyed_by_the_pins(tmp_path: Path) -> None:
     ],
 )
 def test_sparse_path(name: str, path: str) -> None:
-    assert packages.sparse_path(name) == path
+    assert registry.sparse_path(name) == path
 
 
 def test_registry_entries_point_at_their_crates(tmp_path: Path) -> None:
     crates_dir = packages.generate(tmp_path, []).crates
     config = json.loads((crates_dir / "config.json").read_text())
     assert config["dl"] == packages.CRATES_DL
-    for made in packages.crates():
-        lines = (crates_dir / packages.sparse_path(made.name)).read_text().splitlines()
+    for made in registry.crates():
+        lines = (crates_dir / registry.sparse_path(made.name)).read_text().splitlines()
         entries = [json.loads(line) for line in lines]
         entry = next(e for e in entries if e["vers"] == made.version)
         assert set(entry) >= {"name", "vers", "deps", "cksum", "features", "yanked"}
@@ -200,7 +200,7 @@ def test_registry_entries_point_at_their_crates(tmp_path: Path) -> None:
         local = crates_dir / url.removeprefix("http://crates:8000/")
         assert hashlib.sha256(local.read_bytes()).hexdigest() == entry["cksum"] == made.cksum
         for dep in entry["deps"]:
-            assert (crates_dir / packages.sparse_path(dep["name"])).is_file(), dep
+            assert (crates_dir / registry.sparse_path(dep["name"])).is_file(), dep
 
 
 def test_rust_sdist_reads_its_crates_from_the_fixture_registry() -> None:

@@ -29,11 +29,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.blueprint import RUNTIMES, Blueprint, load_blueprint
-from simulator.catalogue import load_rules
-from simulator.diagnosis import Diagnosis
+from simulator.diagnose.catalogue import load_rules
+from simulator.diagnose.diagnosis import Diagnosis
+from simulator.diagnose.text import normalise_text as normalise
 from simulator.errors import EXIT_CODES, ConfigurationError, InputError, RenderSimError
 from simulator.explain import decode_log, explain, explain_file, read_log
-from simulator.logtext import normalise
 from simulator.python_version import choose_python, load_releases, read_python_version_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 from junitparser import JUnitXml
 
 from simulator.buildlog import MASK, BuildLog
-from simulator.diagnosis import Diagnosis
+from simulator.diagnose.diagnosis import Diagnosis
 from simulator.junit import LOG_TAIL_LINES, junit_tree, write_junit
 from simulator.plan import Options
 from simulator.scenario_run import ScenarioResult

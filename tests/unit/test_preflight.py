@@ -17,7 +17,7 @@ from rich.console import Console
 
 from simulator import plan as plan_mod
 from simulator import python_version
-from simulator.diagnosis import Pin, SetEnv
+from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.errors import ConfigurationError, InputError
 from simulator.plan import Options
 from simulator.preflight import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from simulator.diagnosis import Pin, SetEnv
+from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.plan import Options
 from simulator.preflight import check_repo
 

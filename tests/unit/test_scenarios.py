@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
+from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
 from simulator.errors import ConfigurationError, ScenarioError, UsageError
 from simulator.plan import Options
 from simulator.scenario_run import (
@@ -78,6 +78,17 @@ def test_options_are_read_as_on_the_command_line(tmp_path: Path) -> None:
     assert dict(options.env) == {"GREETING": "hello", "WORKERS": "4"}
     assert options.network == "none"
     assert options.build_cache is False
+
+
+def test_tmp_size_makes_tmp_a_tmpfs_of_that_size(tmp_path: Path) -> None:
+    scenario = load(tmp_path, "options: {tmp_size: 64m}\n" + MINIMAL)
+    assert scenario.volume_options == {
+        "/tmp": {"type": "tmpfs", "device": "tmpfs", "o": f"size={64 * 1024**2}"}
+    }
+
+
+def test_without_tmp_size_no_volume_is_given_options(tmp_path: Path) -> None:
+    assert load(tmp_path, MINIMAL).volume_options == {}
 
 
 def test_network_defaults_to_the_internet_and_the_scenario_is_online(tmp_path: Path) -> None:

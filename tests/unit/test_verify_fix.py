@@ -15,7 +15,7 @@ import yaml
 
 from simulator.blueprint import EnvVar
 from simulator.dep_files import tomllib
-from simulator.diagnosis import (
+from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
     Fix,

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -o errexit
+pip install --upgrade pip
