@@ -1,5 +1,5 @@
-"""The logs real builds printed (tests/unit/generated_logs, kept by tests/docker/test_generated_logs
-.py), wrapped as Render, BuildKit and GitHub Actions would show them: each wrapped log gets the
+"""The logs real builds printed (tests/unit/generated_logs, kept by
+tests/docker/test_generated_logs_live.py), wrapped as Render, BuildKit and GitHub Actions would show them: each wrapped log gets the
 class and package of the scenario that made it. No Docker: the logs are read from disk."""
 
 from __future__ import annotations
