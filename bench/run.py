@@ -4,6 +4,8 @@ Sections, in the order they run (each module's docstring says how it measures):
 - explain: throughput on ~50 MB logs (bench_explain.py);
 - corpus: classification accuracy over the failure corpus (shared/corpus beside the repo);
 - check: `render-sim check` on a 50-package requirements file (check.py);
+- planner: the fix planner's candidates on a 50-package service, checked by the resolver
+  (planner.py; goal under 10 s);
 - overhead: render-sim against a bare Docker run of the same 10-second build, and the fixed cost
   of an empty build phase by phase (overhead.py, phases.py);
 - example: warm time to diagnosis for examples/fastapi-pydantic (example.py);
@@ -41,6 +43,7 @@ from bench.check import bench_check  # noqa: E402
 from bench.cold_images import bench_images  # noqa: E402
 from bench.example import bench_example  # noqa: E402
 from bench.overhead import bench_overhead  # noqa: E402
+from bench.planner import bench_planner  # noqa: E402
 from bench.scenario_suite import bench_scenarios  # noqa: E402
 from simulator.diagnose.catalogue import load_rules  # noqa: E402
 from simulator.diagnose.classifier import classify  # noqa: E402
@@ -194,6 +197,13 @@ def _summary(results: dict[str, Any]) -> list[str]:
         lines.append(
             "check, 50 requirements: " + " / ".join(f"{r['seconds']} s" for r in check_runs)
         )
+    planner = get("planner", "warm_candidates_s_median")
+    if planner is not None:
+        fixes = (get("planner", "runs") or [{}])[-1].get("fixes", [])
+        lines.append(
+            f"fix planner, 50 requirements: candidates checked in {planner} s (goal < 10 s), "
+            f"{len(fixes)} fix(es)"
+        )
     if get("scenarios") is not None:
         total = get("scenarios", "scenarios")
         walls = [
@@ -220,6 +230,7 @@ def main() -> None:
         "explain": bench_explain,
         "corpus": bench_corpus,
         "check": lambda: bench_check(workdir),
+        "planner": lambda: bench_planner(workdir, args.runs),
         "overhead": lambda: bench_overhead(workdir, args.runs),
         "example": lambda: bench_example(workdir, args.runs),
         "build_cache": lambda: bench_build_cache(workdir),

@@ -844,12 +844,26 @@ class _Reader:
         self.check_keys(service, SERVICE_KEYS, field, f"service {name!r}")
 
         build_command = self.text(service, "buildCommand", field)
-        if build_command is None or not build_command.strip():
-            near = [key for key in service if _suggest(str(key), {"buildCommand"})]
+        if "buildCommand" in service and (build_command is None or not build_command.strip()):
+            raise self.error(
+                f"Python service {name!r} has an empty buildCommand",
+                service.key_lines["buildCommand"],
+                f"{field}.buildCommand",
+                hint="Render requires a build command for every non-Docker service and runs "
+                "nothing else: write one after `buildCommand:`, e.g. "
+                "`buildCommand: pip install -r requirements.txt`.",
+            )
+        if build_command is None:
+            near = [
+                key
+                for key in service
+                if key != "buildCommand" and _suggest(str(key), {"buildCommand"})
+            ]
             typo = f" The key {near[0]!r} looks like a misspelling of it." if near else ""
+            where = service.key_lines[near[0]] if near else line
             raise self.error(
                 f"Python service {name!r} has no buildCommand",
-                line,
+                where,
                 f"{field}.buildCommand",
                 hint="Render requires a build command for every non-Docker service and runs "
                 "nothing else: add e.g. `buildCommand: pip install -r requirements.txt`." + typo,
@@ -1022,17 +1036,25 @@ class _Reader:
                 hint="Write `- fromGroup: my-group`.",
             )
         if name not in visible:
-            known = ", ".join(sorted(visible)) or "none"
             close = _suggest(name or "", visible)
-            guess = f"Did you mean {close!r}? " if close else ""
-            raise self.error(
-                f"unknown environment group {name!r}",
+            if close:  # one letter from a group of this file: a typo, which Render would refuse
+                raise self.error(
+                    f"unknown environment group {name!r}",
+                    line,
+                    f"{field}.fromGroup",
+                    hint=f"Did you mean {close!r}? Groups this service can use: "
+                    f"{', '.join(sorted(visible))}.",
+                )
+            # Render accepts a group created in the Dashboard (its example Blueprints do this):
+            # its variables exist only there, so they are unknown here.
+            self.warn(
+                f"environment group {name!r} is not defined in this file: Render uses it if it "
+                "exists in the Dashboard, and its variables are unknown here; pass the ones the "
+                "build needs with --env-file",
                 line,
                 f"{field}.fromGroup",
-                hint=f"{guess}Groups this service can use: {known}. A group created only in "
-                "the Render Dashboard is not in the file: define it under envVarGroups or "
-                "pass its variables with --env-file.",
             )
+            return []
         return visible[name].env_vars
 
     def env_var(self, entry: _Mapping, field: str, in_group: bool, origin: str) -> EnvVar:
@@ -1152,15 +1174,15 @@ class _Reader:
         line = entry.key_lines[form]
         ref_field = f"{field}.{form}"
         ref = self.mapping(entry[form], line, ref_field, form)
+        needs = [n for n in required if n != "property"]
+        needs.append("property or envVarKey" if form == "fromService" else "property")
         for needed in required:
             if not self.text(ref, needed, ref_field):
                 raise self.error(
                     f"{key}: {form} has no {needed}",
                     ref.line,
                     f"{ref_field}.{needed}",
-                    hint=f"{form} needs {', '.join(required)} and property"
-                    + (" (or envVarKey)" if form == "fromService" else "")
-                    + ".",
+                    hint=f"{form} needs {', '.join(needs[:-1])} and {needs[-1]}.",
                 )
         name = self.text(ref, "name", ref_field) or ""
         prop = self.text(ref, "property", ref_field)

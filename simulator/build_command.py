@@ -30,6 +30,7 @@ class DependencyPlan:
     lock: tuple[str, Path, dict[str, Any]] | None = None  # ("uv.lock"|"poetry.lock", path, opts)
     notes: list[str] = field(default_factory=list)
     inferred: str = ""  # how the dependency file was chosen when the command did not say
+    runs_docker: bool = False  # the command calls docker, which Render's native build lacks
 
 
 _PIP_PREFIXES = (
@@ -63,7 +64,9 @@ _PIP_IGNORED_WITH_VALUE = {
 }
 
 
-def _commands(text: str) -> Iterator[list[str]]:
+def shell_commands(text: str) -> Iterator[tuple[list[str], dict[str, str], str]]:
+    """The simple commands of a shell text, split at `&&`, `||`, `;`, `|` and newlines: each
+    as (words, the `VAR=value` assignments before them, the command as written)."""
     for part in re.split(r"&&|\|\||;|\n|\|", text):
         part = part.strip()
         if not part:
@@ -72,10 +75,29 @@ def _commands(text: str) -> Iterator[list[str]]:
             tokens = shlex.split(part, comments=True)
         except ValueError:
             tokens = part.split()
+        assignments: dict[str, str] = {}
         while tokens and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", tokens[0]):
-            tokens = tokens[1:]  # VAR=value command ...
+            name, _, value = tokens[0].partition("=")  # VAR=value command ...
+            assignments[name] = value
+            tokens = tokens[1:]
+        if tokens or assignments:
+            yield tokens, assignments, part
+
+
+def _commands(text: str) -> Iterator[list[str]]:
+    for tokens, _, _ in shell_commands(text):
         if tokens:
             yield tokens
+
+
+def pip_install_args(tokens: list[str]) -> list[str] | None:
+    """The arguments after `pip install` (pip, pip3, python -m pip, uv pip, a venv's pip);
+    None when the command is not an install."""
+    words = [Path(tokens[0]).name, *tokens[1:]]
+    for prefix in _PIP_PREFIXES:
+        if tuple(re.sub(r"3\.\d+$", "", w) for w in words[: len(prefix)]) == prefix:
+            return tokens[len(prefix) :]
+    return None
 
 
 class CommandReader:
@@ -92,6 +114,9 @@ class CommandReader:
         cwd = cwd or self.root
         for tokens in _commands(command):
             name = Path(tokens[0]).name
+            if name in ("docker", "docker-compose", "podman", "buildah"):
+                plan.runs_docker = True
+                continue
             if name == "cd" and len(tokens) > 1:
                 cwd = (cwd / tokens[1]).resolve()
                 continue
@@ -122,11 +147,7 @@ class CommandReader:
 
     @staticmethod
     def _pip_args(tokens: list[str]) -> list[str] | None:
-        words = [Path(tokens[0]).name, *tokens[1:]]
-        for prefix in _PIP_PREFIXES:
-            if tuple(re.sub(r"3\.\d+$", "", w) for w in words[: len(prefix)]) == prefix:
-                return tokens[len(prefix) :]
-        return None
+        return pip_install_args(tokens)
 
     def _pip(self, args: list[str], cwd: Path, plan: DependencyPlan) -> None:
         into = plan.requirements
@@ -250,6 +271,15 @@ def read_service_plan(
     plan = DependencyPlan()
     CommandReader(repo, root, reader).read(build_command, plan)
     if plan.lock is None and plan.requirements.empty() and not plan.requirements.files:
+        if plan.runs_docker:
+            # `docker build ...` installs nothing here: guessing requirements.txt would check
+            # what this build never installs.
+            raise ConfigurationError(
+                f"the build command `{build_command}` runs docker, which Render's native Python "
+                "build does not have, and installs nothing with pip, uv or Poetry",
+                hint="for a Dockerfile use a Docker service (`runtime: docker`); otherwise "
+                "install with pip, e.g. `pip install -r requirements.txt`",
+            )
         if (root / "requirements.txt").exists():
             plan.inferred = "requirements.txt"
             reader.read_file(root / "requirements.txt", plan.requirements)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.diagnose.diagnosis import Fix
+
+if TYPE_CHECKING:
+    from simulator.check.lint import Lint
 from simulator.errors import InputError
 
 #: Why a release would be built from source (`SourceBuild.reason`).
@@ -40,6 +43,16 @@ class SourceBuild:
     wheel_pythons: tuple[str, ...] = ()  # minors with Linux x86_64 glibc wheels, newest first
     dependencies_known: bool = True  # False: its own dependencies could not be read
     fixes: tuple[Fix, ...] = ()
+    #: what its sdist holds (simulator.index.sdist): "compiled" (C, Cython, Rust, ...: needs a
+    #: toolchain), "pure" (Python only: built in seconds, harmless) or "unknown"
+    compiled: str = "unknown"
+    evidence: str = ""  # what decided `compiled` ("src/_speedups.c")
+    parents: tuple[str, ...] = ()  # the releases that require it ("pydantic==2.9.2")
+
+    @property
+    def harmless(self) -> bool:
+        """A pure-Python source build: pip builds it in seconds with no compiler."""
+        return self.compiled == "pure"
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -54,6 +67,7 @@ class SourceBuild:
             "direct": self.direct,
             "wheel_pythons": list(self.wheel_pythons),
             "dependencies_known": self.dependencies_known,
+            "sdist": {"contents": self.compiled, "evidence": self.evidence or None},
             "fixes": [fix.to_dict() for fix in self.fixes],
         }
 
@@ -101,10 +115,27 @@ class ServiceCheck:
     notes: tuple[str, ...] = ()  # limits of this check and options not honoured
     warnings: tuple[str, ...] = ()  # the plan's warnings (runtime.txt ignored, ...)
     seconds: float = 0.0
+    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.check.lint)
+    fixes: tuple[Fix, ...] = ()  # whole-service fixes, each checked by the resolver
+
+    @property
+    def compiled_builds(self) -> tuple[SourceBuild, ...]:
+        """The source builds that need a compiler (or may: their sdist was not readable)."""
+        return tuple(b for b in self.source_builds if not b.harmless)
+
+    @property
+    def harmless_builds(self) -> tuple[SourceBuild, ...]:
+        """Pure-Python sdists: built from source in seconds, nothing to compile."""
+        return tuple(b for b in self.source_builds if b.harmless)
 
     @property
     def ok(self) -> bool:
-        return not self.source_builds and not self.problems
+        """Nothing to compile, nothing that fails, no lint error: Render builds it as is."""
+        return (
+            not self.compiled_builds
+            and not self.problems
+            and not any(item.severity == "error" for item in self.lints)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +151,8 @@ class ServiceCheck:
             "problems": [item.to_dict() for item in self.problems],
             "notes": list(self.notes),
             "warnings": list(self.warnings),
+            "lint": [item.to_dict() for item in self.lints],
+            "fixes": [fix.to_dict() for fix in self.fixes],
             "seconds": round(self.seconds, 2),
         }
 

@@ -17,16 +17,19 @@ from rich.markup import escape
 
 from simulator import __version__, engine, github_actions, images, report
 from simulator import doctor as doctor_mod
+from simulator.check.service import explain_with_repo, planner_for
 from simulator.cli_scenarios import scenarios_app
 from simulator.diagnosis_view import diagnosis_to_json, print_diagnosis
-from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
+from simulator.errors import BUILD_FAILED, ImageUnavailableError, RenderSimError, UsageError
 from simulator.explain import explain_file
 from simulator.plan import Options, make_plan
 from simulator.preflight import check_repo
-from simulator.preflight_view import check_to_json, print_check
+from simulator.preflight_view import check_to_json, print_check, print_planned
 from simulator.simulation import build_image, diagnose, simulate_service
 from simulator.units import parse_bytes, parse_date, parse_seconds
-from simulator.verify_fix import print_start, print_verification, verify_fix
+from simulator.verify.loop import verify_fix
+from simulator.verify.network import network_hosts
+from simulator.verify.view import print_start, print_verification
 from simulator.wheels import PackageIndex
 
 app = typer.Typer(
@@ -39,6 +42,7 @@ app = typer.Typer(
 images_app = typer.Typer(help="The build images render-sim makes.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
 app.add_typer(scenarios_app, name="scenarios")
+
 
 def _print_version(value: bool) -> None:
     if value:
@@ -202,8 +206,8 @@ def simulate(
         bool,
         typer.Option(
             "--verify-fix",
-            help="If the build fails, apply the diagnosis's first fix to a copy of the repo and "
-            "build again: exit 0 when that passes.",
+            help="If the build fails, try the fixes (planned and checked with pip's resolver, "
+            "then the diagnosis's) on a copy of the repo until one builds: exit 0 when one passes.",
         ),
     ] = False,
 ) -> None:
@@ -264,6 +268,7 @@ def simulate(
             print_diagnosis(result.diagnosis, console)
         results.append(result)
         if verify:
+            planner = None if offline else planner_for(network_hosts(client, network))
             with console.status("verifying the fix…") as status:
                 verification = verify_fix(
                     client,
@@ -276,8 +281,9 @@ def simulate(
                     keep=keep,
                     echo=report.make_echo(console),
                     progress=lambda m: status.update(f"image: {m}"),
-                    on_start=lambda n, f, c: print_start(console, n, f, c),
+                    on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
                     index=PackageIndex(offline=offline),
+                    planner=planner,
                 )
             if verification.result is not None:
                 report.print_result(verification.result, console)
@@ -335,6 +341,8 @@ def plan(
         report.print_json(built.to_dict())
     else:
         report.print_plan(built, report.stdout_console())
+    if any(service.buildable_here is False for service in built.services):
+        raise typer.Exit(ImageUnavailableError.return_code)  # what simulate would stop with
 
 
 @app.command()
@@ -345,13 +353,33 @@ def explain(
     ] = "-",
     json_out: Json = False,
     offline: Offline = False,
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo",
+            help="The repo the log is from: its service's Python is known, and the fixes for "
+            "the whole service are planned and checked with pip's resolver.",
+        ),
+    ] = None,
+    service: Service = None,
 ) -> None:
     """Diagnose a build log: what failed, which package, why, and the fix (no Docker)."""
-    diagnosis = explain_file(log, index=PackageIndex(offline=offline))
-    if json_out:
-        report.print_json(diagnosis_to_json(diagnosis))
+    index = PackageIndex(offline=offline)
+    planned = None
+    if repo is None:
+        diagnosis = explain_file(log, index=index)
     else:
-        print_diagnosis(diagnosis, report.stdout_console())
+        diagnosis, planned = explain_with_repo(log, repo, service, index, plan=not offline)
+    if json_out:
+        data = diagnosis_to_json(diagnosis)
+        if planned is not None:
+            data["planned_fixes"] = planned.to_dict()
+        report.print_json(data)
+        return
+    console = report.stdout_console()
+    print_diagnosis(diagnosis, console)
+    if planned is not None:
+        print_planned(planned, console)
 
 
 @app.command()
@@ -503,6 +531,18 @@ def _fail(error: RenderSimError, json_out: bool) -> NoReturn:
     sys.exit(error.return_code)
 
 
+#: Commands that start containers: only their interruption has containers to speak of.
+CONTAINER_COMMANDS = frozenset({"simulate", "scenarios", "images", "clean"})
+
+
+def _interrupted_note(argv: list[str]) -> str:
+    """What an interruption leaves behind, for the command that was running."""
+    command = next((word for word in argv[1:] if not word.startswith("-")), "")
+    if command in CONTAINER_COMMANDS:
+        return ": any build container and its volumes were removed"
+    return " (this command starts no container: nothing to clean up)"
+
+
 def _terminate(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: containers and volumes removed
 
@@ -530,9 +570,7 @@ def main() -> None:
         # this exit into a traceback or a kill by signal.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        report.stderr_console().print(
-            "[bold yellow]interrupted[/]: any build container and its volumes were removed"
-        )
+        report.stderr_console().print(f"[bold yellow]interrupted[/]{_interrupted_note(sys.argv)}")
     sys.exit(code if isinstance(code, int) else 0)
 
 

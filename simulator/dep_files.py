@@ -7,6 +7,7 @@ requirements files, pyproject.toml and the build command ask pip to install.
 
 from __future__ import annotations
 
+import codecs
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,13 @@ else:  # pragma: no cover - Python 3.10
         tomllib = None
 
 MAX_TEXT_BYTES = 5 * 1024 * 1024
+#: Byte-order marks pip recognises (pip._internal.utils.encoding.BOMS), longest first.
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+)
 
 
 def read_text(path: Path, shown: str, *, what: str = "file") -> str:
@@ -48,6 +56,18 @@ def read_text(path: Path, shown: str, *, what: str = "file") -> str:
             f"{shown} is {len(data) / 1024**2:.0f} MB: too large for a {what}",
             hint="point the build command at the real dependency file",
         )
+    # pip reads a file with a UTF-16 or UTF-32 byte-order mark (what Windows editors and
+    # PowerShell's `>` write) as that encoding (pip's auto_decode): so does render-sim.
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _non_empty(data.decode(encoding), shown, what)
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    f"{shown} starts with a {encoding.upper()} byte-order mark but is not "
+                    f"{encoding.upper()} text (byte {error.start})",
+                    hint="save the file as UTF-8",
+                ) from error
     if b"\x00" in data[:8192]:
         raise InputError(
             f"{shown} is a binary file, not a {what}",
@@ -60,6 +80,10 @@ def read_text(path: Path, shown: str, *, what: str = "file") -> str:
             f"{shown} is not UTF-8 text (byte {error.start})",
             hint="save the file as UTF-8",
         ) from error
+    return _non_empty(text, shown, what)
+
+
+def _non_empty(text: str, shown: str, what: str) -> str:
     if not text.strip():
         raise InputError(
             f"{shown} is empty",
@@ -122,3 +146,16 @@ class Requirements:
 
     def empty(self) -> bool:
         return not self.lines and not self.direct
+
+
+def pinned_requirement(text: str, specifier: str) -> str:
+    """The requirement `text` with its version specifier replaced; name, extras, marker kept."""
+    requirement = Requirement(text)
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker else ""
+    return f"{requirement.name}{extras}{specifier}{marker}"
+
+
+def same_package(text: str, package: str) -> bool:
+    """Whether the requirement `text` names `package` (names compared normalised)."""
+    return requirement_name(text) == canonicalize_name(package)

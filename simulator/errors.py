@@ -88,11 +88,11 @@ class InputError(RenderSimError):
 # name -> (code, meaning); README.md's exit-code table must match this exactly.
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
-    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be built from source; for scenarios run: a scenario missed its expectations or could not run",
+    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be compiled from source, an install would fail, or the build command cannot work on Render; for simulate --verify-fix: no fix made the build pass; for scenarios run: a scenario missed its expectations or could not run",
     UsageError.return_code: "bad blueprint, configuration, scenario manifest or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
     DockerUnavailableError.return_code: "Docker engine unavailable",
-    ImageUnavailableError.return_code: "build image not available for that Python version",
+    ImageUnavailableError.return_code: "build image not available for that Python version (`plan` says so among the differences, with this code)",
     InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
     130: "interrupted (Ctrl-C); the container was removed",
 }

@@ -41,9 +41,12 @@ from simulator.diagnose.python_in_log import python_fields
 from simulator.diagnose.rules import Catalogue, FixTemplate, render_template
 from simulator.diagnose.scan import Hit, ScannedLog, fixed_matcher
 from simulator.wheels import (
+    RENDER_GLIBC,
     RENDER_PYTHON_MINORS,
+    DistFile,
     PackageIndex,
     child_requirement,
+    compatible_wheel,
     find_parent_upgrade,
     first_release_where,
     first_version_with_wheel,
@@ -54,6 +57,7 @@ from simulator.wheels import (
 
 PYTORCH_PACKAGES = frozenset({"torch", "torchvision", "torchaudio"})
 NO_WHEEL_CLASS = "no-wheel-python-too-new"  # the rule whose fixes `no_wheel_fixes` gives
+PURE_WHEEL = "a pure-Python wheel (py3-none-any)"
 
 
 def _minor_key(minor: str) -> tuple[int, int]:
@@ -77,14 +81,23 @@ class FixInputs:
     decisive: Hit | None = None  # the rule's decisive line; None without a build log
 
     def text(self, generator: str, variant: str, **extra: str) -> str:
-        return render_template(
-            self.catalogue.generators[generator][variant], {**self.fields, **extra}
-        )
+        fields = {**self.fields, **extra}
+        template = fill_gaps(self.catalogue.generators[generator][variant], fields)
+        if fields.get("wheel_kind") == "pure":
+            # a py3-none-any wheel is no "cp314 manylinux wheel": it installs on every Python
+            for tag in ("{cp_tag}", "{target_cp_tag}"):
+                template = template.replace(f"{tag} manylinux wheels", PURE_WHEEL)
+        return render_template(template, fields)
 
     def check_note(self) -> str:
         if self.index is None:
             return self.text("check-notes", "no-index")
         return self.text("check-notes", "offline")
+
+    def build_minor(self) -> str | None:
+        """The build's Python as "3.14", when the log or the plan shows it."""
+        minor = self.python.minor if self.python else None
+        return f"{minor[0]}.{minor[1]}" if minor else None
 
     def render_minors(self) -> list[str]:
         """Minor versions Render offers, newest first (the context's mapping when given)."""
@@ -224,10 +237,20 @@ def _upgrade(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
         action = Pin(parent_name, f">={upgrade.parent_version}", also)
         return [_generated(inputs, "upgrade", "parent", fields, action, True)]
 
-    fields.update(upgrade_package=package.name, upgrade_version=first_child)
+    fields.update(
+        upgrade_package=package.name,
+        upgrade_version=first_child,
+        wheel_kind=_wheel_kind(index, package.name, first_child, python.minor),
+    )
     return [
         _generated(inputs, "upgrade", "child", fields, Pin(package.name, f">={first_child}"), True)
     ]
+
+
+def _wheel_kind(index: PackageIndex, name: str, version: str, python: tuple[int, int]) -> str:
+    """ "pure" when the release's wheel for `python` is py3-none-any, else "platform"."""
+    found = compatible_wheel(index.files(name, version), python, RENDER_GLIBC)
+    return "pure" if found is not None and found.filename.endswith("-none-any.whl") else "platform"
 
 
 def _newer_sdist(inputs: FixInputs, fields: dict[str, str]) -> list[Fix]:
@@ -294,12 +317,13 @@ def _conflict_upgrade(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
     )
     if probe is None:
         return []
+    python = inputs.python.minor if inputs.python and inputs.python.minor else (3, 12)
 
     def allows(version: str) -> bool | None:
         requires = index.requires_dist(conflict.culprit, version)
         if not requires.checked:
             return None
-        requirement = child_requirement(requires, conflict.dependency, (3, 12))
+        requirement = child_requirement(requires, conflict.dependency, python)
         return requirement is None or requirement.specifier.contains(probe, prereleases=True)
 
     first = first_release_where(index, conflict.culprit, allows, minimum=conflict.culprit_version)
@@ -370,6 +394,8 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
             if match and version and match.group(1) == version:
                 spec = match.group(2)
                 for minor in inputs.render_minors():
+                    if minor == inputs.build_minor():
+                        continue  # the build's own Python is the one the release refuses
                     if spec_allows(spec, f"{minor}.0") or spec_allows(spec, f"{minor}.99"):
                         action, fields = inputs.python_choice(minor)
                         fields["python_spec"] = spec
@@ -410,29 +436,48 @@ def _no_match(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
         )
         return fixes
 
+    build = inputs.build_minor()
     if (not available or pinned_by_parent) and inputs.index is not None and version:
         files = inputs.index.files(package.name, version)
-        if files.checked and files:
+        # Another Python helps only if this one is why pip found nothing: a release that
+        # installs on the build's Python failed for another reason (a misread name, an index).
+        if files.checked and files and not (build and release_installs_on(files, build)):
             for minor in inputs.render_minors():
-                if release_installs_on(files, minor):
+                if minor != build and release_installs_on(files, minor):
                     action, fields = inputs.python_choice(minor)
-                    specs = sorted({f.requires_python for f in files if f.requires_python})
-                    fields["python_spec"] = ", ".join(specs) or "any"
+                    fields["python_spec"] = _python_spec(files, inputs.render_minors())
                     fixes.append(
                         _generated(inputs, "no-match", "python-for-release", fields, action, True)
                     )
                     return fixes
+            return fixes
     if not available and version:
-        newest = inputs.render_minors()[0]
-        action, fields = inputs.python_choice(newest)
+        newer = [
+            m for m in inputs.render_minors() if build is None or _minor_key(m) > _minor_key(build)
+        ]
+        if not newer:
+            return fixes  # no newer Python than the build's to suggest
+        action, fields = inputs.python_choice(newer[0])
         fields["check_note"] = inputs.check_note()
         fixes.append(_generated(inputs, "no-match", "python-unchecked", fields, action, False))
     return fixes
 
 
+def _python_spec(files: Sequence[DistFile], minors: Sequence[str]) -> str:
+    """What a release asks of the Python, for "requires Python ...": its Requires-Python, or,
+    when it has none, the Pythons its wheels are built for."""
+    specs = sorted({f.requires_python for f in files if f.requires_python})
+    if specs:
+        return ", ".join(specs)
+    fitting = [m for m in minors if release_installs_on(files, m)]
+    return " or ".join(fitting) + " (its wheels are built for those only)"
+
+
 def _drop_system_flag(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
     command = inputs.context.build_command
     action = None
+    if command and "--system" not in command and ".sh" not in command:
+        return []  # the service's command has no --system to drop (nor a script that might)
     if command and "--system" in command:
         action = BuildCommand(" ".join(part for part in command.split() if part != "--system"))
     return [_static_fix(inputs, template, action)]
@@ -440,12 +485,28 @@ def _drop_system_flag(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
 
 def _no_cache_dir(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
     command = inputs.context.build_command
+    if command and "--no-cache-dir" in command:
+        return []  # already there: adding it again changes nothing
     action: FixAction
     if command and "pip install" in command and "--no-cache-dir" not in command:
         action = BuildCommand(command.replace("pip install", "pip install --no-cache-dir", 1))
     else:
         action = SetEnv("PIP_NO_CACHE_DIR", "1")
     return [_static_fix(inputs, template, action)]
+
+
+#: Phrases of the catalogue's texts that need a field, and what they read as without it.
+_GAPS = {"python_minor": (("Python {python_minor}", "{python_label}"),)}
+
+
+def fill_gaps(template: str, fields: Mapping[str, str]) -> str:
+    """`template` with its phrases around an empty field reworded, so no text reads "for
+    Python  (or" when the log shows no Python."""
+    for name, phrases in _GAPS.items():
+        if not fields.get(name):
+            for phrase, instead in phrases:
+                template = template.replace(phrase, instead)
+    return template
 
 
 def _static_fix(inputs: FixInputs, template: FixTemplate, action: FixAction | None = None) -> Fix:
@@ -459,8 +520,8 @@ def _static_fix(inputs: FixInputs, template: FixTemplate, action: FixAction | No
             "build-command": lambda: BuildCommand(values["value"]),
         }[kind]()
     return Fix(
-        render_template(template.title or "", inputs.fields),
-        render_template(template.detail or "", inputs.fields),
+        render_template(fill_gaps(template.title or "", inputs.fields), inputs.fields),
+        render_template(fill_gaps(template.detail or "", inputs.fields), inputs.fields),
         action,
         False,
     )

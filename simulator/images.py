@@ -271,11 +271,11 @@ def resolve_base(
         )
     minor = minor_of(render_python)
     if minor not in standin_suites().pythons:
-        raise _no_offline_python(render_python)
+        raise no_offline_python(render_python)
     return bootstrap_standin(client, minor, progress=progress)
 
 
-def _no_offline_python(render_python: str) -> ImageUnavailableError:
+def no_offline_python(render_python: str) -> ImageUnavailableError:
     offline = ", ".join(
         sorted(standin_suites().pythons, key=lambda v: tuple(map(int, v.split("."))))
     )

@@ -120,6 +120,10 @@ def run_pip(
             *[arg for url in index_urls[1:] for arg in ("--extra-index-url", url)],
             *[arg for link in find_links for arg in ("--find-links", link)],
             "--disable-pip-version-check",
+            # The index is the local stand-in, which already went to the upstream: a failed
+            # page is not retried with pip's backoff (seconds per page, minutes per run).
+            "--retries",
+            "0",
             "--no-input",
             "--isolated",
             "--progress-bar",

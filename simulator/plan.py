@@ -11,7 +11,7 @@ import hashlib
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from dotenv import dotenv_values
 
 from simulator import images, locations, python_version, source
 from simulator.blueprint import Blueprint, Service, find_blueprint, load_blueprint
+from simulator.check.lint import Lint, LintInput, lint
 from simulator.engine import SRC_DIR, Limits
 from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
 
@@ -89,6 +90,10 @@ class ServicePlan:
     differences: tuple[str, ...]
     warnings: tuple[str, ...]
     image_python: str = ""  # the interpreter the image really runs, when known
+    #: False: no base image for this Python can be found, pulled or bootstrapped here (simulate
+    #: stops with exit 5); None: not known (no engine was asked)
+    buildable_here: bool | None = None
+    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.check.lint)
     network: str = ""  # see Options.network
     cache_key: str = ""  # the build cache this service uses ("" = none)
     clear_cache: bool = False
@@ -163,6 +168,8 @@ class ServicePlan:
             "files": list(self.files),
             "differences": list(self.differences),
             "warnings": list(self.warnings),
+            "buildable_here": self.buildable_here,
+            "lint": [item.to_dict() for item in self.lints],
         }
 
 
@@ -243,13 +250,13 @@ def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | 
 
 
 @functools.cache
-def crates_io_reachable(timeout: float = 3.0) -> bool:
-    """Whether index.crates.io answers a TCP connection from here (checked once per process)."""
+def reachable(host: str, timeout: float = 3.0) -> bool:
+    """Whether `host` answers a TCP connection on port 443 from here (once per process)."""
     result: list[bool] = []
 
     def probe() -> None:
         try:
-            with socket.create_connection(("index.crates.io", 443), timeout=timeout):
+            with socket.create_connection((host, 443), timeout=timeout):
                 result.append(True)
         except OSError:
             result.append(False)
@@ -258,6 +265,16 @@ def crates_io_reachable(timeout: float = 3.0) -> bool:
     thread.start()
     thread.join(timeout + 1)
     return bool(result and result[0])
+
+
+def crates_io_reachable(timeout: float = 3.0) -> bool:
+    """Whether index.crates.io answers a TCP connection from here (checked once per process)."""
+    return reachable("index.crates.io", timeout)
+
+
+def registry_reachable(timeout: float = 3.0) -> bool:
+    """Whether Docker Hub's registry answers from here (where python:X.Y.Z images come from)."""
+    return reachable("registry-1.docker.io", timeout)
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -379,12 +396,22 @@ def _service_plan(
     base = images.predict_base(choice.version, options.base_image)
     differences: list[str] = []
     image_python = ""
+    buildable: bool | None = None
     if client is not None:
         found = images.find_base(client, choice.version, options.base_image)
         if found is not None:
             base = found.ref
             image_python = found.python
             differences += found.differences(choice.version)
+        standin = images.minor_of(choice.version) in images.standin_suites().pythons
+        buildable = buildable_here(
+            found is not None,
+            standin,
+            options.base_image,
+            registry_reachable if not found and not standin else lambda: True,
+        )
+        if buildable is False:
+            differences.insert(0, images.no_offline_python(choice.version).message)
     elif images.minor_of(choice.version) in images.standin_suites().pythons:
         differences.append(
             "the base image is decided when the build starts: a stand-in, if used, differs from "
@@ -424,10 +451,37 @@ def _service_plan(
         differences=tuple(differences),
         warnings=tuple(warnings),
         image_python=image_python,
+        buildable_here=buildable,
+        lints=tuple(
+            lint(
+                LintInput(
+                    repo,
+                    service.root_dir,
+                    service.build_command,
+                    env,
+                    files,
+                    choice.version,
+                    choice.source,
+                )
+            )
+        ),
         network=options.network,
         cache_key=f"{repo}:{service.name}:{choice.version}" if options.build_cache else "",
         clear_cache=options.clear_cache,
     )
+
+
+def buildable_here(
+    found: bool, standin: bool, base_image: str | None, registry: Callable[[], bool]
+) -> bool | None:
+    """Can this machine get a base image for the service's Python: one found here, a stand-in
+    to bootstrap from Debian, or a registry to pull from (`registry()` is asked last, it probes
+    the network)? None when a custom --base-image is missing (its registry is unknown)."""
+    if found or standin:
+        return True
+    if base_image:
+        return None
+    return registry()
 
 
 def _fixed_differences(

@@ -38,6 +38,8 @@ from packaging.utils import canonicalize_name
 
 from simulator.blueprint import find_blueprint
 from simulator.build_command import read_service_plan
+from simulator.check.lint import ERROR, Lint
+from simulator.check.service import plan_service
 from simulator.check_results import (
     REASONS,
     CheckReport,
@@ -47,10 +49,10 @@ from simulator.check_results import (
     SourceBuild,
 )
 from simulator.dep_files import relative
-from simulator.diagnose.diagnosis import PythonInfo
+from simulator.diagnose.diagnosis import Fix, PythonInfo
 from simulator.errors import ConfigurationError, Location
 from simulator.lockfiles import Locked, read_poetry_lock, read_uv_lock
-from simulator.pip_resolve import PYPI_SIMPLE, index_for, resolve
+from simulator.pip_resolve import PYPI_SIMPLE, index_for, resolve_requirements
 from simulator.plan import BuildPlan, Options, ServicePlan, make_plan
 from simulator.pyproject_deps import poetry_specifier
 from simulator.render_target import Target
@@ -71,6 +73,15 @@ __all__ = [
     "explain_files",
     "poetry_specifier",
 ]
+
+
+def with_fixes(build: SourceBuild, fixer: FixMaker) -> SourceBuild:
+    """The build with the fixes `explain` gives for its package; none for a pure-Python sdist
+    (it builds anyway, in seconds) or one that --no-binary asks for."""
+    if build.harmless or build.reason == "no-binary":
+        return build
+    parent = parent_for_fix(build.name, list(build.parents))
+    return replace(build, fixes=fixer.fixes(build.name, build.version, parent, build.direct))
 
 
 def _check_locked(
@@ -147,6 +158,8 @@ def check_service(
     repo = plan.repo
     root = repo / service.root_dir if service.root_dir else repo
     target = Target(service.python.version)
+    planned = plan_service(plan, service, index_url=index_url)
+    lints = planned.lints
     try:
         deps = read_service_plan(repo, root, service.build_command, service.env, target)
     except _SHAPE_ERRORS as error:
@@ -154,6 +167,11 @@ def check_service(
             f"a dependency file of service {service.name!r} has an unexpected shape: {error!r}",
             hint="check pyproject.toml against PEP 621 (or Poetry's format)",
         ) from error
+    except ConfigurationError:
+        blocking = [item for item in lints if item.severity == ERROR]
+        if not blocking:
+            raise
+        return _unreadable(service, blocking, lints, planned.plan.fixes, started)
     requirements = deps.requirements
     chosen_index = index_url or requirements.index_url or PYPI_SIMPLE
     notes = [*deps.notes, *requirements.notes]
@@ -176,9 +194,11 @@ def check_service(
     inputs = list(requirements.files)
     if deps.uses_pip and requirements.lines:
         methods.append("pip")
-        count, found = resolve(requirements, target, chosen_index, fixer, notes, problems)
-        packages += count
-        builds += found
+        resolution = planned.resolution or resolve_requirements(requirements, target, chosen_index)
+        notes += resolution.notes
+        problems += resolution.problems
+        packages += resolution.packages
+        builds += [with_fixes(build, fixer) for build in resolution.builds]
     elif deps.uses_pip and requirements.direct:
         methods.append("pip")
     if deps.lock is not None:
@@ -223,9 +243,42 @@ def check_service(
         packages=packages,
         source_builds=tuple(unique.values()),
         problems=tuple(problems),
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys([*notes, *planned.plan.notes])),
         warnings=tuple(warnings),
         seconds=time.monotonic() - started,
+        lints=lints,
+        fixes=planned.plan.fixes,
+    )
+
+
+def _unreadable(
+    service: ServicePlan,
+    blocking: Sequence[Lint],
+    lints: Sequence[Lint],
+    fixes: Sequence[Fix],
+    started: float,
+) -> ServiceCheck:
+    """A service whose build command cannot read its requirements on Render (a missing file,
+    docker): the lint says why, and the configuration fixes how to get there."""
+    return ServiceCheck(
+        name=service.name,
+        root_dir=service.root_dir,
+        build_command=service.build_command,
+        python=service.python.version,
+        python_source=service.python.source,
+        method="none",
+        inputs=(),
+        packages=0,
+        source_builds=(),
+        problems=tuple(Problem(item.message, hint=item.fix) for item in blocking),
+        notes=(
+            "the requirements could not be read as the build command names them: nothing "
+            "was resolved",
+        ),
+        warnings=tuple(service.warnings),
+        seconds=time.monotonic() - started,
+        lints=tuple(lints),
+        fixes=tuple(fixes),
     )
 
 

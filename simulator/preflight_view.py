@@ -12,8 +12,12 @@ from rich.console import Console, Group
 from rich.padding import Padding
 from rich.text import Text
 
+from simulator.check.actions import describe
+from simulator.check.lint import Lint
+from simulator.check.planner import FixPlan
 from simulator.check_results import CheckReport, ServiceCheck, SourceBuild
-from simulator.diagnosis_view import fix_block
+from simulator.diagnose.diagnosis import Fix
+from simulator.report import WARNED_BY_PLAN
 
 _SELECTED_BY = {
     "default": "Render's default for a new service",
@@ -31,7 +35,37 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _source_build(build: SourceBuild) -> Group:
+_LINT_MARKS = {"error": ("✗", "bold red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
+
+
+def fix_block(number: int, fix: Fix, checked: str = "checked against the package index") -> Group:
+    """A numbered fix: title, reasoning, and what its action changes."""
+    title = Text(f"{number}. ", style="bold")
+    title.append(fix.title, style="bold")
+    if fix.checked:
+        title.append(f"  ✓ {checked}", style="green")
+    parts: list[Text | Padding] = [title, Padding(Text(fix.detail), (0, 0, 0, 3))]
+    if fix.action is not None:
+        parts.append(Padding(Text("→ " + describe(fix.action), style="cyan"), (0, 0, 0, 3)))
+    return Group(*parts)
+
+
+def lint_block(item: Lint) -> Group:
+    """One lint finding: where, what it means, and the fix."""
+    mark, style = _LINT_MARKS[item.severity]
+    head = Text(f"{mark} ", style=style)
+    head.append(f"{item.where}: ", style="bold")
+    head.append(item.message)
+    parts: list[Text | Padding] = [
+        head,
+        Padding(Text("fix: " + item.fix, style="cyan"), (0, 0, 0, 2)),
+    ]
+    if item.action is not None:
+        parts.append(Padding(Text("→ " + describe(item.action), style="cyan"), (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+def _source_build(build: SourceBuild, own_fixes: bool = True) -> Group:
     head = Text("• ", style="bold red")
     head.append(str(build), style="bold")
     if build.required_by:
@@ -44,7 +78,8 @@ def _source_build(build: SourceBuild) -> Group:
                 (0, 0, 0, 2),
             )
         )
-    for number, fix in enumerate(build.fixes, 1):
+    # The package's own fixes, when no fix for the whole service was found (offline, ...).
+    for number, fix in enumerate(build.fixes if own_fixes else (), 1):
         parts.append(Padding(fix_block(number, fix), (0, 0, 0, 2)))
     return Group(*parts)
 
@@ -67,30 +102,67 @@ def _service(service: ServiceCheck, console: Console) -> None:
         )
     )
     console.print()
-    if service.ok:
+    if service.ok and not service.harmless_builds:
         console.print(
             Text("  ✓ nothing will be built from source: every package has a wheel", style="green")
         )
-    if service.source_builds:
+    elif service.ok:
+        console.print(Text("  ✓ nothing will be compiled from source", style="green"))
+    compiled, harmless = service.compiled_builds, service.harmless_builds
+    if compiled:
         console.print(
             Text(
-                f"  ✗ {_plural(len(service.source_builds), 'package')} would be built from "
-                "source on Render",
+                f"  ✗ {_plural(len(compiled), 'package')} would be compiled from source on Render",
                 style="bold red",
             )
         )
-        for build in service.source_builds:
-            console.print(Padding(_source_build(build), (0, 0, 0, 4)))
+        for build in compiled:
+            console.print(Padding(_source_build(build, not service.fixes), (0, 0, 0, 4)))
+    if harmless:
+        console.print(
+            Text(
+                f"  ✓ {_plural(len(harmless), 'pure-Python package')} built from source in "
+                "seconds, nothing to compile (harmless): " + ", ".join(str(b) for b in harmless),
+                style="green",
+            )
+        )
     for problem in service.problems:
         text = Text("  ✗ ", style="bold red")
         text.append(problem.message)
         console.print(text)
         if problem.hint:
             console.print(Padding(Text("fix: " + problem.hint, style="cyan"), (0, 0, 0, 4)))
+    lints = [item for item in service.lints if item.code not in WARNED_BY_PLAN]
+    if lints:
+        console.print()
+        console.print(Text("  Build command", style="bold"))
+        for item in lints:
+            console.print(Padding(lint_block(item), (0, 0, 0, 4)))
+    if service.fixes:
+        console.print()
+        console.print(
+            Text("  Fixes for the whole service (each resolved with pip first)", style="bold")
+        )
+        for number, fix in enumerate(service.fixes, 1):
+            console.print(
+                Padding(fix_block(number, fix, "checked with pip's resolver"), (0, 0, 0, 4))
+            )
     for note in service.notes:
         console.print(Text("  note: " + note, style="dim"))
     for warning in service.warnings:
         console.print(Text("  ! " + warning, style="yellow"))
+
+
+def print_planned(planned: FixPlan, console: Console) -> None:
+    """The fix planner's whole-service fixes (for `explain --repo`), or why there are none."""
+    console.print()
+    if not planned.fixes:
+        reason = "; ".join(planned.notes) or "every package already installs from a wheel"
+        console.print(Text(f"Fixes for the whole service: none found ({reason})", style="dim"))
+        return
+    console.print(Text("Fixes for the whole service (each resolved with pip first)", style="bold"))
+    for number, fix in enumerate(planned.fixes, 1):
+        console.print(Padding(fix_block(number, fix, "checked with pip's resolver"), (0, 0, 0, 2)))
 
 
 def print_check(report: CheckReport, console: Console) -> None:
@@ -102,17 +174,20 @@ def print_check(report: CheckReport, console: Console) -> None:
     for warning in report.warnings:
         console.print(Text("! " + warning, style="yellow"))
     console.print()
-    builds = sum(len(s.source_builds) for s in report.services)
+    builds = sum(len(s.compiled_builds) for s in report.services)
     problems = sum(len(s.problems) for s in report.services)
     services = _plural(len(report.services), "service")
     if report.exit_code == 0:
         console.print(
-            Text(f"✓ {services} checked: nothing will be built from source", style="bold green")
+            Text(f"✓ {services} checked: nothing will be compiled from source", style="bold green")
         )
         return
     parts = []
     if builds:
         parts.append(_plural(builds, "source build"))
+    lint_errors = sum(1 for s in report.services for i in s.lints if i.severity == "error")
+    if lint_errors:
+        parts.append(_plural(lint_errors, "build-command error"))
     if problems:
         parts.append(_plural(problems, "install failure"))
     console.print(

@@ -574,12 +574,14 @@ def _runtime_txt_warnings(
     repo_root: Path, root_dir: str, choice: PythonChoice, releases: CPythonReleases
 ) -> list[str]:
     warnings = []
-    for directory in _service_then_repo(repo_root, root_dir):
+    # Only the service's own root: a runtime.txt elsewhere in the repo (another app's, or the
+    # repo root's when the service lives in a subfolder) is not this service's configuration.
+    for directory in _service_then_repo(repo_root, root_dir)[:1]:
         path = directory / "runtime.txt"
         if not path.is_file():
             continue
         shown = _relative(repo_root, path)
-        asks = _runtime_txt_request(path)
+        asks = runtime_txt_request(path)
         used = f"{choice.version} ({choice.log_suffix.strip('()')})"
         same = asks == choice.version or (
             _SERIES.fullmatch(asks) is not None and _series_of(choice.version) == asks
@@ -601,7 +603,7 @@ def _runtime_txt_warnings(
     return warnings
 
 
-def _runtime_txt_request(path: Path) -> str:
+def runtime_txt_request(path: Path) -> str:
     """What a runtime.txt asks for: `python-3.11.9` -> `3.11.9`, else the text itself."""
     try:
         text = path.read_bytes().decode("utf-8-sig", errors="replace")

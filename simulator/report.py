@@ -19,6 +19,9 @@ from rich.table import Table
 from simulator.plan import BuildPlan, ServicePlan
 from simulator.simulation import BuildResult
 
+#: Lint items the plan already prints as a warning (with the same fix).
+WARNED_BY_PLAN = ("runtime-txt",)
+
 OUTCOME_STYLE = {
     "succeeded": "bold green",
     "failed": "bold red",
@@ -123,6 +126,15 @@ def print_plan(plan: BuildPlan, console: Console, *, files_shown: int = 8) -> No
         )
         for warning in service.warnings:
             console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+        shown_lints = [item for item in service.lints if item.code not in WARNED_BY_PLAN]
+        if shown_lints:
+            console.print("[bold]Build command:[/]")
+            for item in shown_lints:
+                mark = {"error": "[bold red]✗[/]", "warning": "[yellow]![/]"}.get(
+                    item.severity, "[cyan]i[/]"
+                )
+                console.print(f"  {mark} {escape(item.where)}: {escape(item.message)}")
+                console.print(f"    [cyan]fix: {escape(item.fix)}[/]")
         if service.differences:
             console.print("[bold]Differences from Render for this run:[/]")
             for difference in service.differences:

@@ -19,6 +19,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from simulator.check.pip_options import only_binary_value
 from simulator.check_results import Problem, direct_reference
 from simulator.dep_files import Requirements, location, read_text, relative
 from simulator.errors import ConfigurationError, InputError, Location
@@ -209,10 +210,8 @@ class RequirementsReader:
                 if v and v != ":none:"
             }
         elif kind == "only-binary":
-            into.notes.append(
-                f"{where}: --only-binary {value}: Render's pip will fail rather than build the "
-                "packages it covers; every source build listed below is then a failure"
-            )
+            assert value is not None
+            into.notes.append(only_binary_note(where, value))
         elif kind == "editable":
             assert value is not None
             self.requirement(value, base, where, into, constraint, editable=True)
@@ -339,6 +338,32 @@ class RequirementsReader:
             f"{where}: the local project {project or shown} is installed {how}by its own build "
             "backend, as on every deploy; its dependencies are checked"
         )
+
+
+def only_binary_note(where: str, value: str) -> str:
+    """What `--only-binary VALUE` does, read as pip reads it: `:all:` refuses every source
+    build, names refuse theirs, and `all` is the name of a package called "all"."""
+    chosen = only_binary_value(value)
+    if ":all:" in chosen:
+        return (
+            f"{where}: --only-binary {value}: Render's pip refuses every source build, so each "
+            "source build listed below fails the install instead of compiling"
+        )
+    if "all" in chosen:
+        return (
+            f'{where}: --only-binary {value} names a package called "all" (only `:all:` means '
+            "every package): pip still builds every other package from source, as listed below; "
+            "write --only-binary=:all: to refuse source builds, or name the packages"
+        )
+    if not chosen:
+        return (
+            f"{where}: --only-binary {value}: selects no package (pip builds from source as usual)"
+        )
+    names = ", ".join(sorted(chosen))
+    return (
+        f"{where}: --only-binary {value}: Render's pip refuses to build {names} from source "
+        "(a source build of those listed below fails the install); other packages still build"
+    )
 
 
 def _name_from_url(url: str) -> str:

@@ -30,13 +30,16 @@ from typing import Any
 
 import docker
 import docker.errors
-from packaging.utils import canonicalize_name
 
 from simulator import images
 from simulator.errors import RenderSimError, ScenarioError, UsageError
-from simulator.plan import BuildPlan, ServicePlan, make_plan
-from simulator.scenarios import MANIFEST, Expectation, Scenario
+from simulator.plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.scenario_compare import compare, compare_verify
+from simulator.scenarios import MANIFEST, Scenario
 from simulator.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.verify.loop import verify_fix
+from simulator.verify.network import network_hosts
+from simulator.verify.outcome import Verification
 from simulator.wheels import PackageIndex
 
 FIXTURES_NEEDED = (
@@ -66,6 +69,7 @@ class ScenarioResult:
     plan_warnings: list[str]
     duration_s: float
     error: str | None = None  # a render-sim error (message and fix) that stopped the scenario
+    verification: Verification | None = None  # --verify-fix, when the manifest expects it
 
     @property
     def status(self) -> str:
@@ -107,59 +111,8 @@ class ScenarioResult:
             "log_path": str(result.log_path) if result else None,
             "plan_warnings": list(self.plan_warnings),
             "result": result.to_dict() if result else None,
+            "verify_fix": self.verification.to_dict() if self.verification else None,
         }
-
-
-# -- comparing ----------------------------------------------------------------------------------
-
-
-def compare(expect: Expectation, result: BuildResult, plan_warnings: Sequence[str]) -> list[str]:
-    """Every way `result` misses `expect`, one readable line each (empty: it met them all)."""
-    out: list[str] = []
-    diagnosis = result.diagnosis
-    if result.outcome != expect.outcome:
-        out.append(f"outcome: expected {expect.outcome}, got {result.outcome}")
-    if expect.failure_class is not None:
-        got = diagnosis.failure_class if diagnosis else "no diagnosis"
-        if got != expect.failure_class:
-            out.append(f"class: expected {expect.failure_class}, got {got}")
-    if expect.package is not None:
-        package = diagnosis.package if diagnosis else None
-        if package is None or canonicalize_name(package.name) != canonicalize_name(expect.package):
-            out.append(
-                f"package: expected {expect.package}, got {package.name if package else 'none'}"
-            )
-    if expect.exit_code is not None and result.exit_code != expect.exit_code:
-        out.append(f"exit_code: expected {expect.exit_code}, got {result.exit_code}")
-    for text in expect.log:
-        if text not in result.log_text:
-            out.append(f"log: {text!r} is not in the build log")
-    for text in expect.not_log:
-        line = next((line for line in result.log_text.splitlines() if text in line), None)
-        if line is not None:
-            out.append(f"not_log: {text!r} is in the build log: {line.strip()[:200]!r}")
-    warnings = [*plan_warnings, *(diagnosis.warnings if diagnosis else ())]
-    for text in expect.warnings:
-        if not any(text in warning for warning in warnings):
-            shown = "; ".join(w[:80] for w in warnings[:3]) or "none"
-            out.append(f"warnings: no warning contains {text!r} (warnings: {shown})")
-    if expect.fix is not None:
-        out += _compare_fix(expect.fix, result)
-    return out
-
-
-def _compare_fix(expected: Any, result: BuildResult) -> list[str]:
-    diagnosis = result.diagnosis
-    fixes = diagnosis.fixes if diagnosis else ()
-    action = next((fix.action for fix in fixes if fix.action is not None), None)
-    wanted = ", ".join(f"{k}={v}" for k, v in expected.items())
-    if action is None:
-        return [f"fix: expected {wanted}, got no fix with an action"]
-    got = action.to_dict()
-    if all(str(got.get(key)) == str(value) for key, value in expected.items()):
-        return []
-    shown = ", ".join(f"{k}={v}" for k, v in got.items() if not isinstance(v, (list, dict)))
-    return [f"fix: expected {wanted}, got {shown}"]
 
 
 # -- images -------------------------------------------------------------------------------------
@@ -234,6 +187,7 @@ class _Run:
     fixtures_network: str | None
     base_image: str | None
     offline_index: bool
+    pull: bool = True
     copies: set[Path] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -267,6 +221,7 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
     if run.base_image:
         options = replace(options, base_image=run.base_image)
     result: BuildResult | None = None
+    verification: Verification | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="render-sim-scenario-") as tmp:
             repo = copy_scenario(scenario, Path(tmp)).resolve()
@@ -295,14 +250,51 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
             if not result.succeeded:
                 index = PackageIndex(offline=run.offline_index or scenario.hermetic)
                 result.diagnosis = diagnose(plan, service, result, index)
+                if scenario.expect.verify is not None:
+                    verification = _verify(run, scenario, plan, service, result, options, index)
     except RenderSimError as error:
         return error_result(str(error) + (f" (fix: {error.hint})" if error.hint else ""), result)
     except docker.errors.DockerException as error:
         message = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
         return error_result(f"Docker engine error: {message}", result)
     mismatches = compare(scenario.expect, result, warnings)
+    if scenario.expect.verify is not None:
+        mismatches += compare_verify(scenario.expect.verify, verification)
     return ScenarioResult(
-        scenario, not mismatches, mismatches, result, warnings, time.monotonic() - started
+        scenario,
+        not mismatches,
+        mismatches,
+        result,
+        warnings,
+        time.monotonic() - started,
+        verification=verification,
+    )
+
+
+def _verify(
+    run: _Run,
+    scenario: Scenario,
+    plan: BuildPlan,
+    service: ServicePlan,
+    result: BuildResult,
+    options: Options,
+    index: PackageIndex,
+) -> Verification:
+    """`--verify-fix` for the scenario's failed build, with the fix planner reaching the
+    fixture network's index (hermetic scenarios) or the internet's."""
+    from simulator.check.service import planner_for
+
+    hosts = network_hosts(run.client, options.network) if options.network else {}
+    return verify_fix(
+        run.client,
+        plan,
+        service,
+        result,
+        options,
+        base_image=run.base_image,
+        pull=run.pull,
+        index=index,
+        planner=planner_for(hosts),
     )
 
 
@@ -334,6 +326,7 @@ def run_scenarios(
         fixtures_network,
         base_image,
         offline_index,
+        pull,
     )
     todo = list(enumerate(scenarios))
     results: list[ScenarioResult | None] = [None] * len(scenarios)

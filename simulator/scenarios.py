@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from simulator.check.actions import ACTION_KINDS
 from simulator.diagnose.diagnosis import (
     FAILURE_CLASSES,
     UNKNOWN,
@@ -32,6 +33,7 @@ from simulator.diagnose.diagnosis import (
 from simulator.diagnose.diagnosis import SetEnv as SetEnvAction
 from simulator.errors import Location, ScenarioError, UsageError
 from simulator.plan import Options
+from simulator.scenario_verify import VerifyExpectation, read_verify
 from simulator.simulation import BuildResult
 from simulator.units import parse_bytes, parse_date, parse_seconds
 
@@ -41,7 +43,10 @@ NETWORKS = ("internet", "none", "fixtures")
 KINDS = ("hermetic", "online")
 OUTCOMES = BuildResult.OUTCOMES
 CLASSES = (*FAILURE_CLASSES, UNKNOWN)
-FIX_KINDS = tuple(a.kind for a in (SetEnvAction, PythonVersionFile, Pin, BuildCommand))
+FIX_KINDS = (
+    *(a.kind for a in (SetEnvAction, PythonVersionFile, Pin, BuildCommand)),
+    *ACTION_KINDS,
+)
 FIX_KEYS = ("kind", "key", "value", "package", "specifier")
 
 TOP_KEYS = ("description", "network", "options", "expect")
@@ -57,9 +62,11 @@ OPTION_KEYS = (
     "env",
     "tmp_size",
 )
-EXPECT_KEYS = ("outcome", "class", "package", "exit_code", "log", "not_log", "warnings", "fix")
+EXPECT_KEYS = (
+    "outcome", "class", "package", "exit_code", "log", "not_log", "warnings", "fix", "verify",
+)  # fmt: skip
 # What only a diagnosis gives: it exists only for builds that did not succeed.
-DIAGNOSIS_KEYS = ("class", "package", "fix")
+DIAGNOSIS_KEYS = ("class", "package", "fix", "verify")
 EXAMPLE = "expect: {outcome: failed, class: rust-readonly-cargo}"
 
 
@@ -75,6 +82,7 @@ class Expectation:
     not_log: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     fix: Mapping[str, str] | None = None
+    verify: VerifyExpectation | None = None  # what --verify-fix must do (scenario_verify)
 
     def summary(self) -> str:
         """`failed/rust-readonly-cargo` (outcome, and the class when one is expected)."""
@@ -90,6 +98,7 @@ class Expectation:
             "not_log": list(self.not_log),
             "warnings": list(self.warnings),
             "fix": dict(self.fix) if self.fix is not None else None,
+            "verify": self.verify.to_dict() if self.verify is not None else None,
         }
 
 
@@ -458,6 +467,8 @@ def _expectation(reader: _Reader, node: Node) -> Expectation:
             values[key] = reader.strings(entries[key][1], f"expect.{key}")
     if "fix" in entries:
         values["fix"] = _fix(reader, entries["fix"][1])
+    if "verify" in entries:
+        values["verify"] = read_verify(reader, entries["verify"][1])
     return Expectation(**values)
 
 

@@ -233,9 +233,7 @@ def _prepare_cache(client: docker.DockerClient, service: ServicePlan, log: Build
 def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext:
     """What the plan knows that a log alone does not: the Python and why, runtime.txt, ..."""
     root = plan.repo / service.root_dir if service.root_dir else plan.repo
-    runtime_txt = next(
-        (p for p in (root / "runtime.txt", plan.repo / "runtime.txt") if p.is_file()), None
-    )
+    runtime_txt = root / "runtime.txt" if (root / "runtime.txt").is_file() else None
     releases = python_version.load_releases()
     minors = sorted(
         {f"{v[0]}.{v[1]}" for v in releases.versions}, key=lambda m: tuple(map(int, m.split(".")))

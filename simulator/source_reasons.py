@@ -27,9 +27,12 @@ def _minor_key(minor: str) -> tuple[int, int]:
 
 
 def explain_files(
-    name: str, version: str, files: Sequence[str], target: Target
+    name: str, version: str, files: Sequence[str], target: Target, kind: str = "unknown"
 ) -> tuple[str, str, tuple[str, ...]]:
-    """(reason, sentence, Python minors with wheels) for a release without a usable wheel."""
+    """(reason, sentence, Python minors with wheels) for a release without a usable wheel.
+
+    `kind` is what its sdist holds ("pure", "compiled", "unknown"): a pure-Python sdist is
+    built in seconds on any Python, so its sentence says so instead of blaming the Python."""
     label = f"{name} {version}"
     wheels = [f for f in files if f.endswith(".whl")]
     minors = [f"3.{m}" for m in range(30, 5, -1)]
@@ -37,9 +40,17 @@ def explain_files(
         m for m in minors if any(wheel_installs_on(w, m, target.glibc) for w in wheels)
     )
     if not wheels:
+        if kind == "pure":
+            return (
+                "sdist-only",
+                f"{label} publishes only a source distribution, of pure Python: pip builds it "
+                "in seconds, with nothing to compile (harmless on Render)",
+                with_wheels,
+            )
+        what = " with code to compile" if kind == "compiled" else ""
         return (
             "sdist-only",
-            f"{label} publishes only a source distribution: pip builds it on every Python",
+            f"{label} publishes only a source distribution{what}: pip builds it on every Python",
             with_wheels,
         )
     newer_glibc = [w for w in wheels if wheel_installs_on(w, target.minor, (2, 99))]

@@ -5,24 +5,28 @@ on the target) and adds, for every release that only a source distribution makes
 tiny `NAME-VERSION-py3-none-any.whl` carrying the release's real Requires-Dist. pip, run with
 `--only-binary=:all:` against it, resolves exactly as Render's pip would, and every stand-in in
 its report is a package Render would build from source.
+
+Upstream pages and metadata files go through `simulator.index.pages` (fetched once per run, kept
+on disk): the wheels' PEP 658 metadata is served from here too, so a second resolution of the
+same service does not wait for the network. `source_kind` says whether a stand-in's sdist has
+code to compile (`simulator.index.sdist`).
 """
 
 from __future__ import annotations
 
 import email.parser
 import io
-import json
 import os
 import re
 import ssl
-import tarfile
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,92 +35,19 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from simulator import __version__
+from simulator.index import sdist as sdist_facts
+from simulator.index.listing import IndexFile, parse_listing
+from simulator.index.pages import PAGE_TTL_S, Page, UpstreamCache, shared_cache
+from simulator.index.serving import FILE_PATH, PROCESSED, STUB_PATH, grouped, process
+from simulator.index.wheel_metadata import range_getter, read_metadata
 from simulator.render_target import Target
-from simulator.wheels import AnchorParser, DistFile, PackageIndex, wheel_installs_on
-from simulator.wheels import normal_version as _normal
-from simulator.wheels import version_from_filename as _file_version
+from simulator.wheels import PackageIndex
 
-MAX_SDIST_BYTES = 30 * 1024 * 1024
-STUB_PATH = "stand-in"  # the path of stand-in wheels on the server
+__all__ = ["STUB_PATH", "IndexFile", "StandInIndex", "Stub", "parse_listing"]
 
-
-@dataclass(frozen=True)
-class IndexFile:
-    """One file of a simple-index listing, with the fields pip uses."""
-
-    filename: str
-    url: str
-    requires_python: str | None = None
-    yanked: bool | str = False
-    hashes: Mapping[str, str] = field(default_factory=dict)
-    metadata: bool | Mapping[str, str] = False
-
-    @property
-    def is_wheel(self) -> bool:
-        return self.filename.endswith(".whl")
-
-    def dist(self) -> DistFile:
-        return DistFile(self.filename, self.requires_python, bool(self.yanked), self.url)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "filename": self.filename,
-            "url": self.url,
-            "hashes": dict(self.hashes),
-        }
-        if self.requires_python:
-            data["requires-python"] = self.requires_python
-        if self.yanked:
-            data["yanked"] = self.yanked
-        if self.metadata:
-            value = dict(self.metadata) if isinstance(self.metadata, Mapping) else True
-            data["core-metadata"] = value
-            data["dist-info-metadata"] = value
-        return data
-
-
-def parse_listing(body: bytes, content_type: str, page_url: str) -> list[IndexFile]:
-    """A PEP 691 JSON or PEP 503 HTML project page as `IndexFile`s with absolute URLs."""
-    files = []
-    if "json" in content_type:
-        data = json.loads(body)
-        for item in data.get("files", []):
-            if not isinstance(item, dict):
-                continue
-            advertised = item.get("core-metadata", item.get("dist-info-metadata", False))
-            files.append(
-                IndexFile(
-                    filename=str(item.get("filename", "")),
-                    url=urllib.parse.urljoin(page_url, str(item.get("url", ""))),
-                    requires_python=item.get("requires-python"),
-                    yanked=item.get("yanked") or False,
-                    hashes=item.get("hashes") or {},
-                    metadata=advertised if isinstance(advertised, (bool, dict)) else False,
-                )
-            )
-        return files
-    parser = AnchorParser()
-    parser.feed(body.decode("utf-8", "replace"))
-    for attrs, text in parser.anchors:
-        href = attrs.get("href") or ""
-        url, _, fragment = urllib.parse.urljoin(page_url, href).partition("#")
-        hashes = dict([fragment.split("=", 1)]) if "=" in fragment else {}
-        metadata_attr = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
-        metadata: bool | dict[str, str] = False
-        if metadata_attr is not None:
-            metadata = dict([metadata_attr.split("=", 1)]) if "=" in metadata_attr else True
-        yanked_attr = attrs.get("data-yanked")
-        files.append(
-            IndexFile(
-                filename=text or urllib.parse.unquote(url.rsplit("/", 1)[-1]),
-                url=url,
-                requires_python=attrs.get("data-requires-python"),
-                yanked=(yanked_attr or True) if "data-yanked" in attrs else False,
-                hashes=hashes,
-                metadata=metadata,
-            )
-        )
-    return files
+_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+#: What a client that hangs up early raises on our side of the socket: not an error of ours.
+_CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -139,6 +70,20 @@ class Stub:
     dependencies_known: bool = True
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """http.server prints a traceback to stderr for every client that hangs up mid-answer
+    (pip killed, or done with a page): those are expected here and stay silent."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], _CLIENT_GONE):
+            return
+        super().handle_error(request, client_address)
+
+
 class StandInIndex:
     """A PEP 691 index on 127.0.0.1 in front of real indexes, adding stand-in wheels.
 
@@ -156,15 +101,18 @@ class StandInIndex:
         indexes: Sequence[PackageIndex],
         timeout: float = 30,
         phantoms: Mapping[str, str] | None = None,
+        cache: UpstreamCache | None = None,
     ) -> None:
         self.upstreams = [u.rstrip("/") for u in upstreams]
         self.target = target
         self.indexes = list(indexes)
         self.timeout = timeout
         self.phantoms = dict(phantoms or {})  # canonical name -> version (pip found none)
+        self.cache = cache or shared_cache()
         self.listings: dict[str, dict[str, list[IndexFile]]] = {}
         self.stubs: dict[tuple[str, str], Stub] = {}
         self.errors: list[str] = []
+        self._files: dict[str, IndexFile] = {}  # token -> upstream wheel (metadata served here)
         self._lock = threading.Lock()
         self._ssl = _ssl_context()
         self._server: ThreadingHTTPServer | None = None
@@ -181,18 +129,23 @@ class StandInIndex:
                 except Exception as error:  # a bug here must reach pip as an answer, not hang
                     owner.errors.append(f"{self.path}: {error!r}")
                     status, content_type, body = 500, "text/plain", repr(error).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    if status == 302:
+                        self.send_header("Location", body.decode())
+                        body = b""
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Cache-Control", "no-store")
+                    self.end_headers()
+                    self.wfile.write(body)
+                except _CLIENT_GONE:
+                    self.close_connection = True  # pip hung up: nobody is left to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         thread.start()
         return self
@@ -224,9 +177,17 @@ class StandInIndex:
             if filename.endswith(".metadata"):
                 return 200, "text/plain", metadata.encode()
             return 200, "application/octet-stream", _wheel_bytes(stub, metadata)
+        if len(parts) == 3 and parts[0] == FILE_PATH and parts[1] in self._files:
+            item = self._files[parts[1]]
+            if parts[2].endswith(".metadata"):
+                found = self._wheel_metadata(item.url)
+                if found is None:
+                    return 404, "text/plain", b"no METADATA in the wheel"
+                return 200, "text/plain", found
+            return 302, "text/plain", item.url.encode()  # the wheel itself: from upstream
         return 404, "text/plain", b"not found"
 
-    # -- listings ------------------------------------------------------------------------------
+    # -- upstream ------------------------------------------------------------------------------
 
     def fetch(self, url: str, accept: str) -> tuple[bytes, str, str]:
         request = urllib.request.Request(
@@ -236,89 +197,122 @@ class StandInIndex:
         with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
             return response.read(), response.headers.get("Content-Type", ""), response.geturl()
 
-    def _listing(self, upstream: int, project: str) -> tuple[int, str, bytes]:
+    def _page_url(self, upstream: int, project: str) -> str:
+        return f"{self.upstreams[upstream]}/{urllib.parse.quote(canonicalize_name(project))}/"
+
+    def _fetch_page(self, url: str) -> Page:
+        return Page(*self.fetch(url, _ACCEPT))
+
+    def _wheel_metadata(self, url: str) -> bytes | None:
+        """The wheel's METADATA (PEP 658 file, else read by range requests), fetched once."""
+        get = range_getter(self.timeout, self._ssl, f"render-sim/{__version__} (check)")
+
+        def fetch() -> bytes:
+            found = read_metadata(url, get)
+            if found is None:
+                raise LookupError(url)
+            return found
+
+        try:
+            return self.cache.file(url + ".metadata", fetch)
+        except LookupError:
+            return None
+
+    def prefetch(self, projects: Iterable[str]) -> threading.Thread:
+        """Fetch and prepare the pages of `projects` from every upstream, in the background,
+        while pip starts: pip then finds each page ready instead of waiting for it (its own
+        work runs on the other CPU meanwhile). Returns the thread doing it."""
+        names = list(projects)
+
+        def work() -> None:
+            jobs = []
+            for upstream in range(len(self.upstreams)):
+                for project in names:
+                    url = self._page_url(upstream, project)
+                    jobs.append((url, lambda u=url: self._fetch_page(u)))
+            self.cache.prefetch(jobs)
+
+        thread = threading.Thread(target=work, name="render-sim-prefetch", daemon=True)
+        thread.start()
+        return thread
+
+    # -- listings ------------------------------------------------------------------------------
+
+    def _listing(
+        self, upstream: int, project: str, *, record: bool = True
+    ) -> tuple[int, str, bytes]:
+        """The page pip gets for `project`; `record`: count an upstream failure in `errors`
+        (not for a page fetched ahead, which pip may never ask for)."""
+        errors = self.errors if record else []
         if upstream >= len(self.upstreams):
             return 404, "text/plain", b"no such index"
         canonical = canonicalize_name(project)
-        page = f"{self.upstreams[upstream]}/{urllib.parse.quote(canonical)}/"
-        try:
-            body, content_type, final_url = self.fetch(
-                page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
-            )
-            files = parse_listing(body, content_type, final_url)
-        except urllib.error.HTTPError as error:
-            if error.code in (404, 410):
-                files = []
-                if canonical not in self.phantoms:
-                    return 404, "text/plain", b"not found"
-            else:
-                self.errors.append(f"{page}: HTTP {error.code}")
-                return 502, "text/plain", f"upstream HTTP {error.code}".encode()
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
-            self.errors.append(f"{page}: {reason}")
-            return 502, "text/plain", f"upstream unreachable: {reason}".encode()
-        by_version: dict[str, list[IndexFile]] = {}
-        for item in files:
-            version = _file_version(item.filename)
-            if version is not None:
-                by_version.setdefault(version, []).append(item)
+        page = self._page_url(upstream, project)
+        phantom = self.phantoms.get(canonical) if upstream == 0 else None
+        key = (page, self.target, phantom)
+        processed = PROCESSED.get(key)
+        if processed is None or time.monotonic() - processed.made > PAGE_TTL_S:
+            try:
+                answer = self.cache.page(page, lambda: self._fetch_page(page))
+                by_version = grouped(page, answer)
+            except urllib.error.HTTPError as error:
+                if error.code in (404, 410):
+                    by_version = {}
+                    if phantom is None:
+                        return 404, "text/plain", b"not found"
+                else:
+                    errors.append(f"{page}: HTTP {error.code}")
+                    return 502, "text/plain", f"upstream HTTP {error.code}".encode()
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                reason = getattr(error, "reason", error)
+                errors.append(f"{page}: {reason}")
+                return 502, "text/plain", f"upstream unreachable: {reason}".encode()
+            processed = process(canonical, by_version, self.target, phantom)
+            PROCESSED[key] = processed
         with self._lock:
             known = self.listings.setdefault(canonical, {})
-            for version, items in by_version.items():
+            for version, items in processed.by_version.items():
                 known.setdefault(version, [])
                 known[version] += [i for i in items if i not in known[version]]
-        # pip is served only what it can use: the wheels that install on the target, and a
-        # stand-in per release that only an sdist makes installable (pip 23 spends seconds
-        # matching every macOS/Windows/ARM wheel of a big project against the tags otherwise).
-        out: list[IndexFile] = []
-        installable: set[str] = set()
-        for version, items in by_version.items():
-            fitting = [
-                i
-                for i in items
-                if i.is_wheel
-                and wheel_installs_on(i.filename, self.target.minor, self.target.glibc)
-            ]
-            out += fitting
-            if any(self.target.allows(i.requires_python) for i in fitting):
-                installable.add(version)
-                continue
-            sdists = [i for i in items if not i.is_wheel and self.target.allows(i.requires_python)]
-            if not sdists:
-                continue
-            installable.add(version)
-            out.append(self._stub_file(canonical, version, upstream, sdists[0]))
-        phantom = self.phantoms.get(canonical)
-        if phantom and upstream == 0 and _normal(phantom) not in {_normal(v) for v in installable}:
-            # pip found no release at all (a problem already reported): a stand-in without
-            # dependencies lets the resolution go on to the other packages.
-            fake = IndexFile(f"{canonical}-{phantom}.tar.gz", "", None)
-            stub_file = self._stub_file(canonical, phantom, upstream, fake)
-            self.stubs[(canonical, phantom)].requires = []
-            self.stubs[(canonical, phantom)].dependencies_known = False
-            out.append(stub_file)
-        data = {
-            "meta": {"api-version": "1.1"},
-            "name": canonical,
-            "files": [item.to_json() for item in out],
-        }
-        return 200, "application/vnd.pypi.simple.v1+json", json.dumps(data).encode()
+            for version, sdist in processed.stubs:
+                stub = self.stubs.setdefault(
+                    (canonical, version), Stub(canonical, version, upstream, sdist)
+                )
+                if not sdist.url:  # the phantom: no release at all, no dependencies
+                    stub.requires, stub.dependencies_known = [], False
+            self._files.update(processed.files)
+        return 200, "application/vnd.pypi.simple.v1+json", processed.body
 
-    def _stub_file(
-        self, canonical: str, version: str, upstream: int, sdist: IndexFile
-    ) -> IndexFile:
-        with self._lock:
-            self.stubs.setdefault((canonical, version), Stub(canonical, version, upstream, sdist))
-        filename = f"{canonical.replace('-', '_')}-{version}-py3-none-any.whl"
-        quoted = "/".join(urllib.parse.quote(p) for p in (canonical, version, filename))
-        return IndexFile(
-            filename=filename,
-            url=f"{self.base}/{STUB_PATH}/{quoted}",
-            requires_python=sdist.requires_python,
-            yanked=sdist.yanked,
-            metadata=True,
-        )
+    # -- what a stand-in stands for -------------------------------------------------------------
+
+    def source_kind(self, name: str, version: str) -> sdist_facts.SdistFacts:
+        """Whether the release built from source has code to compile: platform-specific wheels
+        of the same release say so at once; otherwise the sdist is read (and the verdict kept)."""
+        canonical = canonicalize_name(name)
+        files = self.listings.get(canonical, {}).get(version, [])
+        platform = [f.filename for f in files if f.is_wheel and not f.filename.endswith("-any.whl")]
+        if platform:
+            return sdist_facts.SdistFacts(
+                None, sdist_facts.COMPILED, f"its wheels are platform-specific ({platform[0]})"
+            )
+        stub = self.stubs.get((canonical, version))
+        if stub is None or not stub.sdist.url:
+            return sdist_facts.SdistFacts(None, sdist_facts.UNKNOWN)
+        return self._sdist_facts(stub.sdist)
+
+    def _sdist_facts(self, sdist: IndexFile) -> sdist_facts.SdistFacts:
+        def compute() -> dict[str, object] | None:
+            found = sdist_facts.fetch_facts(sdist.url, sdist.filename, self._download)
+            return found.to_json() if found is not None else None
+
+        data = self.cache.fact("sdist", sdist.url, compute)
+        if data is None:
+            return sdist_facts.SdistFacts(None, sdist_facts.UNKNOWN, "could not be downloaded")
+        return sdist_facts.SdistFacts.from_json(data)
+
+    def _download(self, url: str) -> bytes:
+        context = self._ssl if url.startswith("https:") else None
+        return sdist_facts.download(url, timeout=self.timeout, context=context)
 
     # -- stand-in metadata ---------------------------------------------------------------------
 
@@ -351,56 +345,24 @@ class StandInIndex:
             if found.checked and (found or has_wheels):
                 return list(found), True
         if stub.sdist.url:
-            from_sdist = self._sdist_requires(stub.sdist)
-            if from_sdist is not None:
-                return from_sdist
+            facts = self._sdist_facts(stub.sdist)
+            if facts.pkg_info is not None:
+                return _pkg_info_requires(facts.pkg_info)
         return [], False
 
-    def _sdist_requires(self, sdist: IndexFile) -> tuple[list[str], bool] | None:
-        """Requires-Dist from the sdist's PKG-INFO: known when its metadata is 2.2 or newer and
-        does not mark Requires-Dist dynamic (older metadata is used, but not trusted)."""
-        try:
-            request = urllib.request.Request(
-                sdist.url, headers={"User-Agent": f"render-sim/{__version__} (check)"}
-            )
-            context = self._ssl if sdist.url.startswith("https:") else None
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as resp:
-                data = resp.read(MAX_SDIST_BYTES + 1)
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
-        if len(data) > MAX_SDIST_BYTES:
-            return None
-        text = _pkg_info(data, sdist.filename)
-        if text is None:
-            return None
-        message = email.parser.Parser().parsestr(text)
-        requires = [str(r) for r in message.get_all("Requires-Dist") or []]
-        try:
-            version = Version(str(message.get("Metadata-Version") or "1.0"))
-        except InvalidVersion:
-            version = Version("1.0")
-        dynamic = {str(d).lower() for d in message.get_all("Dynamic") or []}
-        reliable = version >= Version("2.2") and "requires-dist" not in dynamic
-        return requires, reliable or bool(requires)
 
-
-def _pkg_info(data: bytes, filename: str) -> str | None:
-    """The text of an sdist's top-level PKG-INFO."""
+def _pkg_info_requires(text: str) -> tuple[list[str], bool]:
+    """Requires-Dist from an sdist's PKG-INFO: known when its metadata is 2.2 or newer and does
+    not mark Requires-Dist dynamic (older metadata is used, but not trusted)."""
+    message = email.parser.Parser().parsestr(text)
+    requires = [str(r) for r in message.get_all("Requires-Dist") or []]
     try:
-        if filename.endswith(".zip"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = [
-                    n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")
-                ]
-                return archive.read(names[0]).decode("utf-8", "replace") if names else None
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            for member in archive.getmembers():
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                    handle = archive.extractfile(member)
-                    return handle.read().decode("utf-8", "replace") if handle else None
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, IndexError):
-        return None
-    return None
+        version = Version(str(message.get("Metadata-Version") or "1.0"))
+    except InvalidVersion:
+        version = Version("1.0")
+    dynamic = {str(d).lower() for d in message.get_all("Dynamic") or []}
+    reliable = version >= Version("2.2") and "requires-dist" not in dynamic
+    return requires, reliable or bool(requires)
 
 
 def _wheel_bytes(stub: Stub, metadata: str) -> bytes:

@@ -290,13 +290,21 @@ class PackageIndex:
                 info = data.get("info") if isinstance(data, dict) else None
                 if isinstance(info, dict):
                     return [str(item) for item in info.get("requires_dist") or []]
-        # PEP 658: the wheel's METADATA next to it, even where the listing does not advertise it.
+        # PEP 658: the wheel's METADATA next to it, even where the listing does not advertise
+        # it; else read out of the wheel with range requests (a static index has no .metadata).
+        from simulator.index.wheel_metadata import range_getter, read_metadata
+
+        if self._ssl is None:
+            self._ssl = _ssl_context()
+        get = range_getter(self.timeout, self._ssl, f"render-sim/{__version__}")
         for dist in self.files(canonical, version):
             if not dist.is_wheel or not dist.url:
                 continue
             try:
-                body, _, _ = self._get(dist.url + ".metadata", accept="*/*")
-            except _NotFound:
+                body = read_metadata(dist.url, get)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                raise _Unreachable(f"{dist.url}: {exc}") from exc
+            if body is None:
                 continue
             message = email.parser.Parser().parsestr(body.decode("utf-8", "replace"))
             return [str(item) for item in message.get_all("Requires-Dist") or []]
@@ -508,12 +516,21 @@ def wheel_installs_on(
     filename: str, python: str | tuple[int, int], glibc: tuple[int, int] = RENDER_GLIBC
 ) -> bool:
     """Does this wheel filename install on CPython `python`, Linux x86_64 at `glibc`?"""
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, InvalidVersion):
-        return False
+    if not (filename.endswith("-any.whl") or "x86_64" in filename):
+        return False  # macOS, Windows, ARM, ...: not worth parsing (big projects list thousands)
+    tags = _wheel_tags(filename)
     supported = supported_tags(parse_python(python), glibc)
-    return any(tag in supported for tag in tags)
+    return not tags.isdisjoint(supported)
+
+
+@lru_cache(maxsize=200_000)
+def _wheel_tags(filename: str) -> frozenset[Tag]:
+    """A wheel filename's tags (none when it is not a valid wheel name), parsed once: the
+    resolutions of a run read the same listings for several Pythons."""
+    try:
+        return frozenset(parse_wheel_filename(filename)[3])
+    except (InvalidWheelFilename, InvalidVersion):
+        return frozenset()
 
 
 def requires_python_allows(spec: str | None, python: tuple[int, int]) -> bool:
@@ -747,10 +764,19 @@ def first_release_where(
     name: str,
     predicate: Callable[[str], bool | None],
     minimum: str | None = None,
+    scan: int = 12,
 ) -> str | None:
-    """The oldest final release of `name` (at or above `minimum`) for which `predicate` holds,
-    assuming that once it holds it keeps holding (binary search; None answers are skipped)."""
+    """The oldest final release of `name` (at or above `minimum`) for which `predicate` holds.
+
+    The first `scan` releases are tried in order: the answer is usually close (fastapi 0.100.0
+    accepts the pydantic 2 that 0.99.0 refuses), and a predicate that holds only for a while
+    (later fastapi releases raise pydantic's minimum again) is found there. Past them it is
+    assumed that once it holds it keeps holding (binary search; None answers are skipped)."""
     candidates = [listed for _, listed in _release_candidates(index, name, minimum)]
+    for listed in candidates[:scan]:
+        if predicate(listed):
+            return listed
+    candidates = candidates[scan:]
     boundary = _boundary(candidates, predicate)
     if boundary is None or boundary >= len(candidates):
         return None

@@ -254,6 +254,33 @@ def test_no_fix_with_an_action_says_so_and_exits_1(verify_run: Callable[..., Run
     assert "none has an action" in run.proc.stderr
 
 
+def test_a_fix_that_gets_further_is_extended_and_reported_whole(
+    verify_run: Callable[..., Run],
+) -> None:
+    """Python 3.13 gets demo installed, then other==2.0 fails (1.1 exists): the change is
+    extended with the pin and built again, and reported as one diff with render.yaml's part."""
+    files = {
+        **wheel_files({"1.0": "<3.14"}),
+        "wheels/other-1.1-py3-none-any.whl": wheel("other", "1.1"),
+        "requirements.txt": "demo==1.0\nother==2.0\n",
+    }
+    files["wheels/index.html"] = str(files["wheels/index.html"]).replace(
+        "</body>", '<a href="other-1.1-py3-none-any.whl">other-1.1-py3-none-any.whl</a>\n</body>'
+    )
+    run = verify_run("extended", INSTALL, files, "--json")
+    assert run.proc.returncode == 0, run.explain()
+    verify = run.json()["verify_fix"]
+    assert verify["message"] == (
+        f"verified: the build passes with PYTHON_VERSION={NEWEST_313} and other==1.1"
+    )
+    (attempt,) = verify["attempts"]
+    assert attempt["rounds"] == 2 and attempt["status"] == "passed"
+    diff = verify["change"]["diff"]
+    assert "+other==1.1" in diff and "-other==2.0" in diff
+    assert f"+      - key: PYTHON_VERSION\n+        value: {NEWEST_313}" in diff
+    assert run.after == run.before
+
+
 def test_a_build_that_passes_needs_no_verification(verify_run: Callable[..., Run]) -> None:
     run = verify_run("passes", INSTALL, wheel_files({"1.0": None}) | {"requirements.txt": "demo"})
     assert run.proc.returncode == 0, run.explain()

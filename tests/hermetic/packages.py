@@ -148,12 +148,13 @@ def sdist(
     files: Mapping[str, str],
     summary: str = "",
     requires_python: str = REQUIRES_PYTHON,
+    requires: Sequence[str] = (),
 ) -> Dist:
     """A source distribution `<name>-<version>.tar.gz` with PKG-INFO and `files`."""
     stem = f"{canonicalize_name(project).replace('-', '_')}-{version}"
     members = {f"{stem}/{path}": text for path, text in files.items()}
     members[f"{stem}/PKG-INFO"] = metadata(
-        project, version, summary=summary, requires_python=requires_python
+        project, version, requires, summary=summary, requires_python=requires_python
     )
     return Dist(project, version, f"{stem}.tar.gz", targz(members), requires_python)
 
@@ -163,11 +164,21 @@ def _dedent(text: str) -> str:
 
 
 def setuptools_pyproject(
-    project: str, version: str, summary: str, requires: str = '"setuptools>=70"'
+    project: str,
+    version: str,
+    summary: str,
+    requires: str = '"setuptools>=70"',
+    dependencies: Sequence[str] = (),
 ) -> str:
-    """A pyproject.toml building `project` with setuptools (`requires`: its build-system list)."""
-    return _dedent(
-        f"""
+    """A pyproject.toml building `project` with setuptools (`requires`: its build-system list;
+    `dependencies`: its runtime requirements)."""
+    # No `dependencies` line without requirements: the older sdists keep their bytes (uv.lock
+    # files in scenarios/ pin their sha256).
+    listed = ", ".join(f'"{r}"' for r in dependencies)
+    extra = f"dependencies = [{listed}]\n" if dependencies else ""
+    return (
+        _dedent(
+            f"""
         [build-system]
         requires = [{requires}]
         build-backend = "setuptools.build_meta"
@@ -178,6 +189,8 @@ def setuptools_pyproject(
         description = "{summary}"
         requires-python = "{REQUIRES_PYTHON}"
         """
+        )
+        + extra
     )
 
 
@@ -355,6 +368,116 @@ def rsim_slow() -> Dist:
     )
 
 
+# A C extension built the way an old release's Cython output is: it includes longintrepr.h,
+# which CPython 3.11 moved out of the public headers, so it no longer compiles on new Pythons.
+_OLD_C_API = _dedent(
+    """
+    #include <Python.h>
+    #include <longintrepr.h>
+
+    static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, NULL};
+    PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+    """
+)
+
+
+def old_c_sdist(project: str, version: str, requires: Sequence[str] = ()) -> Dist:
+    """An sdist whose C extension uses a C API that Python 3.11 removed (see _OLD_C_API)."""
+    package = canonicalize_name(project).replace("-", "_")
+    summary = "An old release whose C code predates Python 3.11 (render-sim test package)"
+    return sdist(
+        project,
+        version,
+        {
+            "pyproject.toml": setuptools_pyproject(
+                project, version, summary, dependencies=requires
+            ),
+            "setup.py": _dedent(
+                f"""
+                from setuptools import Extension, setup
+
+                setup(
+                    packages=["{package}"],
+                    ext_modules=[Extension("{package}._speedups", ["{package}/_speedups.c"])],
+                )
+                """
+            ),
+            f"{package}/__init__.py": f'__version__ = "{version}"\n',
+            f"{package}/_speedups.c": _OLD_C_API,
+        },
+        summary,
+        requires=requires,
+    )
+
+
+def psycopg2_sdist() -> Dist:
+    """A stand-in for psycopg2's sdist: its setup.py needs pg_config (libpq's), which Render's
+    build machine does not have, and stops with psycopg2's first line when it is missing."""
+    summary = "A C extension needing libpq's pg_config (render-sim's stand-in for psycopg2)"
+    return sdist(
+        "psycopg2",
+        "2.9.9",
+        {
+            "pyproject.toml": setuptools_pyproject("psycopg2", "2.9.9", summary),
+            "setup.py": _dedent(
+                """
+                import shutil
+                import sys
+
+                from setuptools import Extension, setup
+
+                if shutil.which("pg_config") is None:
+                    sys.exit(
+                        "Error: pg_config executable not found.\\n\\n"
+                        "pg_config (from PostgreSQL's libpq development files) is needed to build "
+                        "this package from source; the psycopg2-binary package ships wheels that "
+                        "need no build."
+                    )
+                setup(
+                    packages=["psycopg2"],
+                    ext_modules=[Extension("psycopg2._psycopg", ["psycopg/psycopgmodule.c"])],
+                )
+                """
+            ),
+            "psycopg2/__init__.py": '__version__ = "2.9.9"\n',
+            "psycopg/psycopgmodule.c": "#include <libpq-fe.h>\n",
+        },
+        summary,
+    )
+
+
+#: CPython 3.12 and 3.11 wheels only, as a compiled release made before Python 3.13.
+CP312 = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"
+CP311 = "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+
+def fix_planner_dists() -> list[Dist]:
+    """The releases of the --verify-fix scenarios: each failing build has one whole-service fix.
+
+    - rsim-numeric 1.0 and rsim-frames 1.0 (built against it: requires rsim-numeric<2) are old
+      C sdists; their 2.0 releases have wheels and move together;
+    - rsim-web 1.0 requires rsim-model<2, rsim-web 1.1 accepts rsim-model 2.0 (a conflict with
+      a pinned rsim-model==2.0, fixed forward);
+    - psycopg2 2.9.9 needs pg_config; psycopg2-binary 2.9.9 is its wheel;
+    - rsim-vintage 1.0 has wheels for CPython 3.12 and 3.11 only.
+    """
+    return [
+        old_c_sdist("rsim-numeric", "1.0"),
+        wheel("rsim-numeric", "2.0", module("rsim-numeric", "2.0")),
+        old_c_sdist("rsim-frames", "1.0", ["rsim-numeric<2"]),
+        wheel("rsim-frames", "2.0", module("rsim-frames", "2.0"), ["rsim-numeric>=2"]),
+        wheel("rsim-model", "1.0", module("rsim-model", "1.0")),
+        wheel("rsim-model", "2.0", module("rsim-model", "2.0")),
+        wheel("rsim-web", "1.0", module("rsim-web", "1.0"), ["rsim-model<2"]),
+        wheel("rsim-web", "1.1", module("rsim-web", "1.1"), ["rsim-model>=1,<3"]),
+        psycopg2_sdist(),
+        wheel("psycopg2-binary", "2.9.9", {"psycopg2/__init__.py": '__version__ = "2.9.9"\n'}),
+        old_c_sdist("rsim-vintage", "1.0"),
+        wheel("rsim-vintage", "1.0", module("rsim-vintage", "1.0"), tag=CP312),
+        wheel("rsim-vintage", "1.0", module("rsim-vintage", "1.0"), tag=CP311),
+    ]
+
+
 def python_dists() -> list[Dist]:
     """Every generated file of the index, in a stable order (the backends are not among them)."""
     from tests.hermetic import breakers  # its packages build with this module's helpers
@@ -369,6 +492,7 @@ def python_dists() -> list[Dist]:
         rsim_heavy(),
         rsim_slow(),
         *breakers.dists(),
+        *fix_planner_dists(),
     ]
 
 

@@ -12,8 +12,9 @@ import html
 import io
 import tarfile
 import threading
+import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -55,14 +56,22 @@ def wheel_bytes(name: str, version: str, tag: str, metadata: str) -> bytes:
     return buffer.getvalue()
 
 
-def sdist_bytes(name: str, version: str, metadata: str) -> bytes:
+#: What a compiled sdist holds besides its setup.py: C code (what `sdist_files` defaults to).
+C_SOURCES = {"src/_speedups.c": "#include <Python.h>\n"}
+
+
+def sdist_bytes(
+    name: str, version: str, metadata: str, files: Mapping[str, str] | None = None
+) -> bytes:
     base = f"{name.replace('-', '_')}-{version}"
     buffer = io.BytesIO()
+    members = {
+        "PKG-INFO": metadata,
+        "setup.py": "raise SystemExit('this test sdist must never be built')\n",
+        **(C_SOURCES if files is None else files),
+    }
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for path, text in (
-            (f"{base}/PKG-INFO", metadata),
-            (f"{base}/setup.py", "raise SystemExit('this test sdist must never be built')\n"),
-        ):
+        for path, text in ((f"{base}/{member}", text) for member, text in members.items()):
             data = text.encode()
             info = tarfile.TarInfo(path)
             info.size = len(data)
@@ -78,6 +87,7 @@ class LocalIndex:
         self.files = root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
         self._links: dict[str, list[str]] = {}
+        self.requests: list[str] = []
 
     def add(
         self,
@@ -89,8 +99,11 @@ class LocalIndex:
         requires: Sequence[str] = (),
         requires_python: str | None = None,
         sdist_metadata_version: str = "2.2",
+        sdist_files: Mapping[str, str] | None = None,
     ) -> LocalIndex:
-        """One release: a wheel per tag in `wheels` (may be empty) and optionally an sdist."""
+        """One release: a wheel per tag in `wheels` (may be empty) and optionally an sdist
+        (with C code to compile unless `sdist_files` says what else it holds, e.g. `{}`: a
+        pure-Python sdist)."""
         stem = f"{name.replace('-', '_')}-{version}"
         for tag in wheels:
             metadata = metadata_text(name, version, requires, requires_python)
@@ -106,7 +119,7 @@ class LocalIndex:
                 name, version, requires, requires_python, sdist_metadata_version
             )
             filename = f"{stem}.tar.gz"
-            self._write(filename, sdist_bytes(name, version, metadata))
+            self._write(filename, sdist_bytes(name, version, metadata, sdist_files))
             self._link(name, filename, requires_python, "")
         self._page(name)
         return self
@@ -133,10 +146,18 @@ class LocalIndex:
         )
 
     @contextmanager
-    def serve(self) -> Iterator[str]:
-        """Serve the index; yields its simple URL."""
+    def serve(self, delay: float = 0.0) -> Iterator[str]:
+        """Serve the index; yields its simple URL. `delay` seconds pass before each answer
+        (a slow index). Every path asked for is appended to `self.requests`."""
+        requests = self.requests
 
         class Quiet(SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                requests.append(self.path)
+                if delay:
+                    time.sleep(delay)
+                super().do_GET()
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 

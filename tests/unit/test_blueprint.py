@@ -537,13 +537,6 @@ ERRORS = [
         id="bad-database-property",
     ),
     pytest.param(
-        with_env("- fromGroup: missing\n"),
-        8,
-        "services[0].envVars[0].fromGroup",
-        "unknown environment group 'missing'",
-        id="unknown-group",
-    ),
-    pytest.param(
         "envVarGroups:\n  - name: g\n    envVars:\n      - key: A\n        sync: false\n",
         4,
         "envVarGroups[0].envVars[0]",

@@ -53,6 +53,6 @@ def test_official_base_has_no_differences() -> None:
 
 
 def test_no_offline_312_error_names_the_ways_out() -> None:
-    error = images._no_offline_python("3.12.8")
+    error = images.no_offline_python("3.12.8")
     assert error.return_code == 5
     assert "--base-image" in (error.hint or "") and "docker pull" in (error.hint or "")

@@ -390,15 +390,19 @@ def test_bad_requirements(
     assert raised.value.return_code == code  # type: ignore[attr-defined]
 
 
-def test_missing_requirements_file_named_by_the_build_command(
+def test_missing_requirements_file_is_a_problem_of_the_check(
     tmp_path: Path, index_url: str
 ) -> None:
     repo = write(
         tmp_path / "repo", {"render.yaml": blueprint(build="pip install -r reqs/prod.txt")}
     )
-    with pytest.raises(ConfigurationError, match="reqs/prod.txt does not exist") as raised:
-        check(repo, index_url)
-    assert raised.value.return_code == 2
+    report = check(repo, index_url)
+    (service,) = report.services
+    assert report.exit_code == 1
+    assert [p.message for p in service.problems] == [
+        "the requirements file reqs/prod.txt does not exist in the repo root, where the "
+        "command runs: the build fails there"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from simulator.blueprint import EnvVar
-from simulator.dep_files import tomllib
+from simulator.dep_files import pinned_requirement, tomllib
 from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
@@ -26,25 +26,24 @@ from simulator.diagnose.diagnosis import (
 )
 from simulator.plan import Options, ServicePlan, make_plan
 from simulator.simulation import BuildResult
-from simulator.verify_fix import (
+from simulator.verify.changes import (
+    Change,
+    FileChange,
+    FixNotApplicable,
+    apply_fix,
+    copy_files,
+    files_to_copy,
+)
+from simulator.verify.outcome import (
     NO_ACTION,
     NOT_APPLIED,
     NOT_NEEDED,
     STILL_FAILS,
     VERIFIED,
-    Change,
-    FileChange,
-    FixNotApplicable,
     Verification,
-    apply_fix,
-    build_command_instructions,
-    copy_files,
-    env_instructions,
-    files_to_copy,
     first_actionable_fix,
-    pinned_requirement,
-    yaml_scalar,
 )
+from simulator.verify.text import build_command_instructions, env_instructions, yaml_scalar
 
 OPTIONS = Options(probe_network=False, created=date(2026, 3, 1))
 

@@ -1,0 +1,3 @@
+import rsim_a
+
+print("backend", rsim_a.__version__)
