@@ -14,7 +14,7 @@ error block inside an event belongs to the event's *owner*, the distribution who
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -70,7 +70,7 @@ class Event:
     ok: bool = False
     failure: int | None = None
     kill: int | None = None
-    marks: tuple[Mark, ...] = ()
+    marks: list[Mark] = field(default_factory=list)  # appended as the log is read
     indent: int = 0  # of the line that opened it: deeper lines are its own tools' output
 
     @property

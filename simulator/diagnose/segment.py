@@ -188,7 +188,7 @@ class _Walker:
         if current is not None and current.kind == marker.kind:
             same_owner = _same(current.owner, owner.name if owner else None)
             if same_owner or (marker.kind in ("resolve", "command", "phase") and not owner):
-                current.marks += (mark,)
+                current.marks.append(mark)
                 return
         self.open(mark, marker.kind, owner)
 
@@ -205,7 +205,7 @@ class _Walker:
                 current.version = current.version or owner.version
         if marker.step != "download" or not current.step:
             current.step = _step_name(self.log.line_at(mark.offset)[1]) or marker.step
-        current.marks += (mark,)
+        current.marks.append(mark)
 
     def _ok(self, mark: Mark, marker: Marker) -> None:
         if self.current is not None and self.current.failure is None:
@@ -219,7 +219,7 @@ class _Walker:
             if current.failure is None:
                 current.failure = mark.offset
             current.ok = False
-            current.marks += (mark,)
+            current.marks.append(mark)
             return
         owner = self.owner(mark)
         name = owner.name if owner and owner.name else None
@@ -259,7 +259,7 @@ class _Walker:
         if current.failure is None:
             current.failure = mark.offset
         current.ok = False
-        current.marks += (mark,)
+        current.marks.append(mark)
 
     def _summary(self, mark: Mark, marker: Marker) -> None:
         owner = self.owner(mark)
@@ -284,7 +284,7 @@ class _Walker:
 
     def _info(self, mark: Mark, marker: Marker) -> None:
         if self.current is not None:
-            self.current.marks += (mark,)
+            self.current.marks.append(mark)
 
 
 _STEP_WORDS = (
