@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from simulator.explain import explain, read_log_bytes  # noqa: E402
+from simulator.diagnose.explain import explain, read_log_bytes  # noqa: E402
 from tests.corpus import CORPUS as DEFAULT_CORPUS  # noqa: E402
 
 FAILURE = "rust-readonly-cargo--pydantic-core-render-py3143-timetriq.log"

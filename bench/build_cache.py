@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench.common import RENDER_DEFAULT_PYTHON, blueprint, remove_cache_volumes, write_repo
 from bench.overhead import render_sim_run
-from simulator import engine
-from simulator.plan import BuildPlan, Options, find_ca_cert
+from simulator.build import engine
+from simulator.plan.build_plan import BuildPlan, Options, find_ca_cert
 
 UV_PROJECT = Path(__file__).resolve().parent / "data" / "uv-project"
 REQUIREMENTS = """\

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from bench.common import RENDER_DEFAULT_PYTHON
-from simulator.plan import Options
-from simulator.preflight import check_repo
+from simulator.check.preflight import check_repo
+from simulator.plan.build_plan import Options
 
 REQUIREMENTS = Path(__file__).resolve().parent / "data" / "check-50" / "requirements.txt"
 RUNS = 2

@@ -23,9 +23,9 @@ import docker.errors
 
 from bench.common import PYTHONS, no_progress, summary, write_repo
 from bench.phases import PhaseProfiler
-from simulator import engine, images
-from simulator.plan import Options, make_plan
-from simulator.simulation import build_image
+from simulator.build import engine, images
+from simulator.build.simulation import build_image
+from simulator.plan.build_plan import Options, make_plan
 
 WARM_RUNS = 3
 

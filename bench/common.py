@@ -10,8 +10,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from simulator.engine import cache_volume_name
-from simulator.plan import BuildPlan
+from simulator.build.engine import cache_volume_name
+from simulator.plan.build_plan import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHONS = ("3.11.11", "3.13.4", "3.14.3")  # one per offline stand-in suite, as the tests use

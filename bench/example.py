@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, no_progress, quiet, remove_cache_volumes, summary
-from simulator import engine
-from simulator.plan import BuildPlan, Options, make_plan
-from simulator.simulation import build_image, diagnose, simulate_service
-from simulator.wheels import PackageIndex
+from simulator.build import engine
+from simulator.build.simulation import build_image, diagnose, simulate_service
+from simulator.index.client import PackageIndex
+from simulator.plan.build_plan import BuildPlan, Options, make_plan
 
 EXAMPLE = REPO / "examples" / "fastapi-pydantic"
 

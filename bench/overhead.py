@@ -32,10 +32,10 @@ from bench.common import (
     write_repo,
 )
 from bench.phases import PhaseProfiler, median_profile
-from simulator import engine
-from simulator.plan import VENV, BuildPlan, Options, crates_io_reachable, make_plan
-from simulator.simulation import BuildResult, build_image, diagnose, simulate_service
-from simulator.wheels import PackageIndex
+from simulator.build import engine
+from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.index.client import PackageIndex
+from simulator.plan.build_plan import VENV, BuildPlan, Options, crates_io_reachable, make_plan
 
 # Ten one-second steps, each printing a line: a 10-second build whose output streams.
 TEN_SECOND_BUILD = "for i in $(seq 10); do echo step $i; sleep 1; done"
@@ -181,7 +181,7 @@ def _cli_empty_builds(repo: Path, runs: int) -> list[float]:
     argv = [
         sys.executable,
         "-m",
-        "simulator.cli",
+        "simulator",
         "simulate",
         str(repo),
         "--build-command",

@@ -19,7 +19,9 @@ from typing import Any
 from docker.models.containers import Container, ContainerCollection
 from docker.models.volumes import VolumeCollection
 
-from simulator import engine, plan, simulation, source
+from simulator.build import engine, simulation
+from simulator.config import source
+from simulator.plan import build_plan as plan
 
 # (owner, attribute, phase): the order is the order a simulation runs them in.
 PHASES: tuple[tuple[Any, str, str], ...] = (

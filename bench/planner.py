@@ -28,10 +28,10 @@ _ONE_RUN = """
 import json, sys, time
 from pathlib import Path
 from simulator.check.service import plan_service
-from simulator.pip_resolve import resolve_requirements
-from simulator.plan import Options, make_plan
-from simulator.build_command import read_service_plan
-from simulator.render_target import Target
+from simulator.check.pip_resolve import resolve_requirements
+from simulator.plan.build_plan import Options, make_plan
+from simulator.config.build_command import read_service_plan
+from simulator.render.target import Target
 
 repo = Path(sys.argv[1])
 plan = make_plan(repo, Options(python=sys.argv[2], probe_network=False,

@@ -47,7 +47,7 @@ from bench.planner import bench_planner  # noqa: E402
 from bench.scenario_suite import bench_scenarios  # noqa: E402
 from simulator.diagnose.catalogue import load_rules  # noqa: E402
 from simulator.diagnose.classifier import classify  # noqa: E402
-from simulator.wheels import PackageIndex  # noqa: E402
+from simulator.index.client import PackageIndex  # noqa: E402
 from tests.corpus import (  # noqa: E402
     CORPUS,
     Outcome,

@@ -17,11 +17,11 @@ from pathlib import Path
 import docker
 
 from bench.common import RENDER_DEFAULT_PYTHON, REPO, no_progress, write_repo
-from simulator import engine
-from simulator.plan import Options, make_plan
-from simulator.scenario_run import ScenarioResult, run_scenarios
-from simulator.scenarios import discover
-from simulator.simulation import build_image
+from simulator.build import engine
+from simulator.build.simulation import build_image
+from simulator.plan.build_plan import Options, make_plan
+from simulator.scenarios.manifest import discover
+from simulator.scenarios.run import ScenarioResult, run_scenarios
 from tests.hermetic import backends, packages
 
 COMPOSE_FILE = REPO / "tests" / "hermetic" / "compose.yml"

@@ -73,7 +73,7 @@ ACTION_KINDS = (SetRootDir.kind, Replace.kind, Several.kind)
 
 def describe(action: FixAction) -> str:
     """One line saying what an action changes ("set rootDir: backend in render.yaml")."""
-    from simulator.diagnosis_view import action_summary
+    from simulator.report.diagnosis_view import action_summary
 
     if isinstance(action, SetRootDir):
         return f"set rootDir: {action.value} (the service's Root Directory)"

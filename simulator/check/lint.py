@@ -2,7 +2,7 @@
 
 Every pip invocation of the build command, and of the shell scripts it runs (`./build.sh`,
 `bash scripts/build.sh`, one level deep), is read with pip's own option parser
-(`simulator.check.pip_options`), so each item below is what Render's pip really does:
+(`simulator.config.pip_options`), so each item below is what Render's pip really does:
 
 - `--only-binary=all` names a package called "all": every other package still builds from
   source (only `:all:` means every package);
@@ -30,11 +30,11 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from simulator.build_command import pip_install_args, shell_commands
 from simulator.check.actions import SetRootDir
-from simulator.check.pip_options import PipParserUnavailable, PipUsageError, parse_install
+from simulator.config.build_command import pip_install_args, shell_commands
+from simulator.config.pip_options import PipParserUnavailable, PipUsageError, parse_install
+from simulator.config.python_version import runtime_txt_request
 from simulator.diagnose.diagnosis import BuildCommand, FixAction, SetEnv
-from simulator.python_version import runtime_txt_request
 
 ERROR = "error"  # the build fails on Render because of it
 WARNING = "warning"  # the build does not do what the command seems to say

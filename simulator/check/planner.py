@@ -2,7 +2,7 @@
 
 Pure (no Docker): given what a service installs and the Python Render would use, the planner
 lists candidate changes and checks each with the same resolver `render-sim check` uses (pip
-through the stand-in index, `simulator.pip_resolve`) before any container runs. A candidate is
+through the stand-in index, `simulator.check.pip_resolve`) before any container runs. A candidate is
 offered only when its resolution has no compiled source build (a pure-Python sdist builds in
 seconds and is allowed). In order:
 
@@ -38,6 +38,8 @@ from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
 from simulator.check.actions import Replace, Several, pins
+from simulator.check.pip_resolve import Resolution, index_for, resolve_requirements
+from simulator.check.results import IndexUnavailableError
 from simulator.check.upgrades import (
     Move,
     apply_moves,
@@ -45,12 +47,10 @@ from simulator.check.upgrades import (
     replace_requirement,
     wheel_moves,
 )
-from simulator.check_results import IndexUnavailableError
-from simulator.dep_files import Requirements, requirement_name
+from simulator.config.dep_files import Requirements, requirement_name
 from simulator.diagnose.diagnosis import Fix, FixAction, Requirement, SetEnv
-from simulator.pip_resolve import Resolution, index_for, resolve_requirements
-from simulator.render_target import Target
-from simulator.wheels import RENDER_PYTHON_MINORS, PackageIndex
+from simulator.index.client import RENDER_PYTHON_MINORS, PackageIndex
+from simulator.render.target import Target
 
 SWAPS_FILE = Path(__file__).resolve().parent / "data" / "swaps.yaml"
 MAX_ROUNDS = 3  # extensions of one candidate: new source builds or conflicts it revealed

@@ -13,18 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator.build_command import read_service_plan
 from simulator.check.actions import SetRootDir
 from simulator.check.lint import Lint, LintInput, lint
+from simulator.check.pip_resolve import PYPI_SIMPLE, Resolution, index_for, resolve_requirements
 from simulator.check.planner import FixPlan, PlanInput, _checked_sentence, plan_fixes, reachable
-from simulator.check_results import IndexUnavailableError
+from simulator.check.results import IndexUnavailableError
+from simulator.config.build_command import read_service_plan
+from simulator.config.python_version import load_releases
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError
-from simulator.pip_resolve import PYPI_SIMPLE, Resolution, index_for, resolve_requirements
-from simulator.plan import BuildPlan, ServicePlan
-from simulator.python_version import load_releases
-from simulator.render_target import Target
-from simulator.wheels import RENDER_PYTHON_MINORS, PackageIndex
+from simulator.index.client import RENDER_PYTHON_MINORS, PackageIndex
+from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.render.target import Target
 
 CONFIG_CODES = ("missing-path", "cd-into-root-dir")
 #: What a dependency file of the wrong shape raises on reading (the caller reports it).
@@ -189,9 +189,9 @@ def explain_with_repo(
 ) -> tuple[Diagnosis, FixPlan | None]:
     """`explain --repo`: the log diagnosed with what the repo says (the service's Python, its
     build command), and the fixes planned for the whole service (`plan`: needs the index)."""
-    from simulator.explain import explain_file
-    from simulator.plan import Options, make_plan
-    from simulator.simulation import diagnosis_context
+    from simulator.build.simulation import diagnosis_context
+    from simulator.diagnose.explain import explain_file
+    from simulator.plan.build_plan import Options, make_plan
 
     built = make_plan(repo, Options(service=service, probe_network=False), client=None)
     if len(built.services) > 1:

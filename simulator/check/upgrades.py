@@ -24,12 +24,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from simulator.check_results import SourceBuild
-from simulator.dep_files import Requirements, pinned_requirement, requirement_name
+from simulator.check.pip_resolve import ConflictPart
+from simulator.check.results import SourceBuild
+from simulator.config.dep_files import Requirements, pinned_requirement, requirement_name
 from simulator.diagnose.conflict import probe_version
-from simulator.pip_resolve import ConflictPart
-from simulator.render_target import Target
-from simulator.wheels import (
+from simulator.index.client import (
     PackageIndex,
     child_requirement,
     compatible_wheel,
@@ -37,6 +36,7 @@ from simulator.wheels import (
     first_release_where,
     first_version_with_wheel,
 )
+from simulator.render.target import Target
 
 PLANNED = "render-sim's planned change"  # the `where` of a requirement line the planner adds
 

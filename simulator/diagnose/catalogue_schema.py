@@ -1,7 +1,7 @@
 """What rules.yaml may say: its keys, culprit steps, fix generators, template fields.
 
 `simulator.diagnose.catalogue` checks the file against these names when it loads; the fix
-planner (`simulator.fixes`) dispatches on the same generator names.
+planner (`simulator.diagnose.fixes`) dispatches on the same generator names.
 """
 
 from __future__ import annotations

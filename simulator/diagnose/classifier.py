@@ -11,7 +11,7 @@
 4. The culprit comes from the rule's steps, first among them the event's owner
    (`simulator.diagnose.culprit`); the Python version from Render's line, the context or what
    tools printed (`simulator.diagnose.python_in_log`); the fixes from the rule's templates
-   (`simulator.fixes`, which may ask the optional `PackageIndex`).
+   (`simulator.diagnose.fixes`, which may ask the optional `PackageIndex`).
 5. No rule fires: `unknown`, with what is known (`simulator.diagnose.evidence`).
 
 `classify` is pure apart from those optional index lookups.
@@ -26,14 +26,14 @@ from simulator.diagnose.culprit import CulpritFinder
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext, PythonInfo
 from simulator.diagnose.events import Event, Role
 from simulator.diagnose.evidence import evidence, no_failure, step_text, unknown_diagnosis
+from simulator.diagnose.fixes import FixInputs, build_fixes
 from simulator.diagnose.python_in_log import RENDER_PYTHON_LINE, find_python, python_fields
 from simulator.diagnose.rules import Catalogue, Rule, Signal, render_template
 from simulator.diagnose.scan import Hit, ScannedLog
 from simulator.diagnose.scope import Scope
 from simulator.diagnose.segment import Reading, read_log
 from simulator.diagnose.text import LogText
-from simulator.fixes import FixInputs, build_fixes
-from simulator.wheels import PackageIndex
+from simulator.index.client import PackageIndex
 
 #: How the installer whose event failed is named in the texts ("so uv compiled it from source").
 INSTALLERS = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM", "pipenv": "pipenv"}

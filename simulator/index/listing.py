@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.wheels import AnchorParser, DistFile
+from simulator.index.client import AnchorParser, DistFile
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.wheels import default_cache_dir
+from simulator.index.client import default_cache_dir
 
 PAGE_TTL_S = 10 * 60
 PREFETCH_THREADS = 8

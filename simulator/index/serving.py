@@ -14,12 +14,12 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+from simulator.index.client import normal_version as _normal
+from simulator.index.client import version_from_filename as _file_version
+from simulator.index.client import wheel_installs_on
 from simulator.index.listing import IndexFile, parse_listing
 from simulator.index.pages import Page
-from simulator.render_target import Target
-from simulator.wheels import normal_version as _normal
-from simulator.wheels import version_from_filename as _file_version
-from simulator.wheels import wheel_installs_on
+from simulator.render.target import Target
 
 STUB_PATH = "stand-in"  # the path of stand-in wheels on the server
 FILE_PATH = "file"  # the path of upstream wheels whose metadata is served from the cache

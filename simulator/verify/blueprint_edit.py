@@ -5,7 +5,7 @@ file changes) is written into the copy's render.yaml, so the rebuild reads it ex
 would and the user gets one diff. Only block-style YAML is edited (`key: value` lines, `- key:`
 list items, as Render's docs write Blueprints); anything else raises `BlueprintNotEditable`,
 and the caller falls back to telling the user where to set the value. Every edit is checked by
-reading the file again (`simulator.blueprint`).
+reading the file again (`simulator.config.blueprint`).
 """
 
 from __future__ import annotations

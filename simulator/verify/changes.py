@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from simulator.blueprint import EnvVar, find_blueprint, load_blueprint
-from simulator.build_command import read_service_plan
 from simulator.check.actions import Replace, SetRootDir, Several
+from simulator.config.blueprint import EnvVar, find_blueprint, load_blueprint
+from simulator.config.build_command import read_service_plan
+from simulator.config.python_version import SOURCE_ENV
 from simulator.diagnose.diagnosis import (
     BuildCommand,
     FixAction,
@@ -36,9 +37,8 @@ from simulator.diagnose.diagnosis import (
     SetEnv,
 )
 from simulator.errors import ConfigurationError
-from simulator.plan import BuildPlan, Options, ServicePlan, make_plan
-from simulator.python_version import SOURCE_ENV
-from simulator.render_target import Target
+from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.render.target import Target
 from simulator.verify.blueprint_edit import BlueprintNotEditable, set_env_var, set_service_key
 from simulator.verify.pins import Edits, FixNotApplicable, add_line, declared, rewrite_declaration
 from simulator.verify.text import (

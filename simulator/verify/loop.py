@@ -23,14 +23,15 @@ from pathlib import Path
 
 import docker
 
-from simulator.buildlog import Echo
+from simulator.build.buildlog import Echo
+from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.check.actions import flatten
 from simulator.check.planner import FixPlan
+from simulator.config.python_version import SOURCE_ENV, SOURCE_FILE
 from simulator.diagnose.diagnosis import Diagnosis, Fix, FixAction, PythonVersionFile, SetEnv
 from simulator.errors import ImageUnavailableError, RenderSimError, UsageError
-from simulator.plan import BuildPlan, Options, ServicePlan, make_plan
-from simulator.python_version import SOURCE_ENV, SOURCE_FILE
-from simulator.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.index.client import PackageIndex
+from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
 from simulator.verify.changes import (
     Change,
     FixNotApplicable,
@@ -53,7 +54,6 @@ from simulator.verify.outcome import (
     Attempt,
     Verification,
 )
-from simulator.wheels import PackageIndex
 
 MAX_ATTEMPTS = 6  # fixes tried
 MAX_ROUNDS = 3  # builds for one fix, extensions included

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis, Fix
-from simulator.simulation import BuildResult
 from simulator.verify.changes import Change
 
 #: Verification statuses; only VERIFIED (and NOT_NEEDED: nothing failed) end with exit code 0.

@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Array, InlineTable, String, Table
 
-from simulator.dep_files import location, pinned_requirement, same_package
+from simulator.config.dep_files import location, pinned_requirement, same_package
 
 __all__ = ["Edits", "FixNotApplicable", "add_line", "rewrite_declaration"]
 

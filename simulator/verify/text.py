@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from simulator.blueprint import EnvVar
+from simulator.config.blueprint import EnvVar
 
 DASHBOARD = "the service's Environment page in the Render Dashboard"
 

@@ -30,10 +30,10 @@ from typing import Any
 import docker
 import pytest
 
-from simulator import engine, images
+from simulator.build import engine, images
+from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
-from simulator.plan import Options, make_plan
-from simulator.simulation import build_image
+from simulator.plan.build_plan import Options, make_plan
 from tests.docker.hermetic_fixtures import (  # noqa: F401 - fixtures for the modules here
     docker_cleanup,
     docker_compose_command,

@@ -20,8 +20,8 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.scenario_run import ScenarioResult, run_scenarios
-from simulator.scenarios import discover
+from simulator.scenarios.manifest import discover
+from simulator.scenarios.run import ScenarioResult, run_scenarios
 from tests.hermetic import backends, packages, tls
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.buildlog import MASK
-from simulator.plan import Options, ServicePlan, make_plan
-from simulator.simulation import BuildResult, simulate_service
+from simulator.build.buildlog import MASK
+from simulator.build.simulation import BuildResult, simulate_service
+from simulator.plan.build_plan import Options, ServicePlan, make_plan
 
 pytestmark = pytest.mark.docker
 

@@ -25,7 +25,7 @@ EXAMPLE = ROOT / "examples" / "fastapi-pydantic"
 
 def simulate_json(repo: Path, home: Path) -> tuple[int, dict[str, Any]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "simulate", str(repo), "--json"],
+        [sys.executable, "-m", "simulator", "simulate", str(repo), "--json"],
         capture_output=True,
         text=True,
         env={**os.environ, "RENDER_SIM_HOME": str(home)},

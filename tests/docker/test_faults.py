@@ -39,8 +39,8 @@ import docker
 import docker.errors
 import pytest
 
-from simulator import engine
-from simulator.engine import (
+from simulator.build import engine
+from simulator.build.engine import (
     CACHE_LABEL,
     HOST_LABEL,
     KEEP_LABEL,
@@ -52,8 +52,8 @@ from simulator.engine import (
     BuildContainer,
     Limits,
 )
-from simulator.plan import Options, make_plan
-from simulator.simulation import diagnose, simulate_service
+from simulator.build.simulation import diagnose, simulate_service
+from simulator.plan.build_plan import Options, make_plan
 from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 pytestmark = pytest.mark.docker

@@ -17,8 +17,8 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.plan import Options, make_plan
-from simulator.simulation import simulate_service
+from simulator.build.simulation import simulate_service
+from simulator.plan.build_plan import Options, make_plan
 
 pytestmark = pytest.mark.docker
 

@@ -24,7 +24,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from simulator.diagnose.classifier import classify
-from simulator.scenario_run import ScenarioResult
+from simulator.scenarios.run import ScenarioResult
 from tests.hermetic import generated
 from tests.hermetic.wrappers import BuildOutput, wrappers_for
 

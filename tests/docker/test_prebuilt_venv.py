@@ -16,9 +16,9 @@ from typing import Any
 import docker
 import pytest
 
-from simulator import simulation
-from simulator.engine import BuildContainer
-from simulator.plan import VENV, Options, make_plan
+from simulator.build import simulation
+from simulator.build.engine import BuildContainer
+from simulator.plan.build_plan import VENV, Options, make_plan
 
 pytestmark = pytest.mark.docker
 

@@ -19,8 +19,8 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.scenario_run import ScenarioResult
-from simulator.scenarios import discover
+from simulator.scenarios.manifest import discover
+from simulator.scenarios.run import ScenarioResult
 from tests.hermetic import packages
 
 pytestmark = pytest.mark.docker

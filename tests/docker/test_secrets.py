@@ -28,7 +28,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.buildlog import MASK
+from simulator.build.buildlog import MASK
 
 pytestmark = pytest.mark.docker
 

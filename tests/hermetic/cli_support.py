@@ -27,7 +27,7 @@ def labelled(client: docker.DockerClient, repo: Path) -> tuple[list[str], list[s
 
 def cli_argv(*args: str) -> list[str]:
     """`render-sim ARGS...` as a user runs it (the installed module, this interpreter)."""
-    return [sys.executable, "-m", "simulator.cli", *args]
+    return [sys.executable, "-m", "simulator", *args]
 
 
 def cli_env(**overrides: str) -> dict[str, str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import docker
 
 from simulator.diagnose.diagnosis import FAILURE_CLASSES, RUNTIME_CLASSES
-from simulator.scenario_run import ScenarioResult
-from simulator.scenarios import discover
+from simulator.scenarios.manifest import discover
+from simulator.scenarios.run import ScenarioResult
 from tests.hermetic.wrappers import BuildOutput, build_output, wrappers_for
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import docker
 
-from simulator import engine
-from simulator.plan import Options, make_plan
-from simulator.simulation import build_image
+from simulator.build import engine
+from simulator.build.simulation import build_image
+from simulator.plan.build_plan import Options, make_plan
 from tests.hermetic import backends, packages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.blueprint import (
+from simulator.config.blueprint import (
     Blueprint,
     EnvVar,
     Service,

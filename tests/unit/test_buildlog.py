@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.buildlog import MASK, BuildLog, EchoThrottle, Masker, log_path_for
+from simulator.build.buildlog import MASK, BuildLog, EchoThrottle, Masker, log_path_for
 
 
 def test_secret_is_masked_everywhere_it_appears(tmp_path: Path) -> None:

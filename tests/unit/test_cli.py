@@ -21,7 +21,7 @@ def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", *args],
+        [sys.executable, "-m", "simulator", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **NO_ENGINE, **(env or {})},
@@ -138,7 +138,7 @@ def test_explain_bad_input_exits_6_without_traceback(
 def test_explain_reads_stdin_and_prints_json() -> None:
     log = "==> Using Python version 3.11.9 (default)\nERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'\n"
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "explain", "-", "--json", "--offline"],
+        [sys.executable, "-m", "simulator", "explain", "-", "--json", "--offline"],
         input=log,
         capture_output=True,
         text=True,

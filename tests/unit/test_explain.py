@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.diagnose.explain import decode_log, explain, explain_file, read_log
 from simulator.errors import InputError
-from simulator.explain import decode_log, explain, explain_file, read_log
 
 FAILURE = "ERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'\n"
 

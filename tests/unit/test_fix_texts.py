@@ -13,11 +13,11 @@ from simulator.check.service import render_versions
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.conflict import Conflict
 from simulator.diagnose.diagnosis import DiagnosisContext, Fix, PackageRef, PythonInfo
+from simulator.diagnose.fixes import FixInputs, build_fixes
 from simulator.diagnose.python_in_log import python_fields
 from simulator.diagnose.rules import FixTemplate
 from simulator.diagnose.scan import ScannedLog
-from simulator.fixes import FixInputs, build_fixes
-from simulator.wheels import PackageIndex
+from simulator.index.client import PackageIndex
 
 CP312 = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"
 CP314 = "cp314-cp314-manylinux_2_17_x86_64.manylinux2014_x86_64"

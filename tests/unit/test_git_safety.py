@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import source
+from simulator.config import source
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/render-sim-test.sock"}

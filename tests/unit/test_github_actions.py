@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from simulator import github_actions
+from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, SetEnv
-from simulator.github_actions import (
+from simulator.report import github_actions
+from simulator.report.github_actions import (
     active,
     annotate_build,
     annotate_scenarios,
@@ -22,7 +23,6 @@ from simulator.github_actions import (
     stop_commands,
     write_step_summary,
 )
-from simulator.simulation import BuildResult
 
 HEADLINE = "pydantic-core 2.23.4 has no wheel for Python 3.14.3, so pip compiled it from source"
 FIX = "Use Python 3.13: pydantic-core 2.23.4 has wheels for it"

@@ -28,16 +28,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.blueprint import RUNTIMES, Blueprint, load_blueprint
+from simulator.config.blueprint import RUNTIMES, Blueprint, load_blueprint
+from simulator.config.python_version import choose_python, load_releases, read_python_version_file
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.diagnosis import Diagnosis
+from simulator.diagnose.explain import decode_log, explain, explain_file, read_log
 from simulator.diagnose.text import normalise_text as normalise
 from simulator.errors import EXIT_CODES, ConfigurationError, InputError, RenderSimError
-from simulator.explain import decode_log, explain, explain_file, read_log
-from simulator.python_version import choose_python, load_releases, read_python_version_file
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT_S = 10.0  # every call below answers well within a second; this only catches hangs
+LIMIT_S = 60.0  # only catches hangs and blow-ups (speed is measured by `make bench`, not here)
 CREATED = date(2026, 3, 1)
 T = TypeVar("T")
 
@@ -831,7 +831,7 @@ def run_cli(
         env["PYTHONIOENCODING"] = "utf-8:strict"
     with bounded(30):
         return subprocess.run(
-            [sys.executable, "-m", "simulator.cli", *args],
+            [sys.executable, "-m", "simulator", *args],
             capture_output=True,
             env=env,
             cwd=ROOT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import images
+from simulator.build import images
 from simulator.errors import ConfigurationError
 
 BASE = images.BaseImage(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator import images
+from simulator.build import images
 
 
 def test_every_tool_left_out_says_why() -> None:

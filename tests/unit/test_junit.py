@@ -8,13 +8,13 @@ from pathlib import Path
 
 from junitparser import JUnitXml
 
-from simulator.buildlog import MASK, BuildLog
+from simulator.build.buildlog import MASK, BuildLog
+from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis
-from simulator.junit import LOG_TAIL_LINES, junit_tree, write_junit
-from simulator.plan import Options
-from simulator.scenario_run import ScenarioResult
-from simulator.scenarios import Expectation, Scenario
-from simulator.simulation import BuildResult
+from simulator.plan.build_plan import Options
+from simulator.report.junit import LOG_TAIL_LINES, junit_tree, write_junit
+from simulator.scenarios.manifest import Expectation, Scenario
+from simulator.scenarios.run import ScenarioResult
 
 SECRET = "s3cr3t-token-value"
 MANIFEST_ENV_VALUE = "manifest-env-value-42"

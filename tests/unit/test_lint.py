@@ -1,5 +1,5 @@
 """The build-command lint: one finding per way a build command misleads, each read with pip's
-own option parser (simulator.check.pip_options), and shown by `plan` and `check`."""
+own option parser (simulator.config.pip_options), and shown by `plan` and `check`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from rich.console import Console
 
 from simulator.check.actions import SetRootDir
 from simulator.check.lint import Lint, LintInput, lint
-from simulator.check.pip_options import PipUsageError, parse_install
+from simulator.check.preflight import check_repo
+from simulator.config.pip_options import PipUsageError, parse_install
 from simulator.diagnose.diagnosis import BuildCommand, SetEnv
-from simulator.plan import Options, make_plan
-from simulator.preflight import check_repo
-from simulator.preflight_view import print_check
-from simulator.report import print_plan
+from simulator.plan.build_plan import Options, make_plan
+from simulator.report.check_view import print_check
+from simulator.report.console import print_plan
 
 OPTIONS = Options(probe_network=False, created=date(2026, 3, 1))
 

@@ -64,7 +64,7 @@ def test_license_is_an_spdx_expression() -> None:
 
 
 def test_version_option_prints_the_package_version() -> None:
-    result = _run("-m", "simulator.cli", "--version")
+    result = _run("-m", "simulator", "--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"render-sim {__version__}"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import plan as plan_mod
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
-from simulator.plan import Options, make_plan
+from simulator.plan import build_plan as plan_mod
+from simulator.plan.build_plan import Options, make_plan
 
 
 def write(repo: Path, files: dict[str, str]) -> Path:

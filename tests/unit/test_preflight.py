@@ -15,19 +15,19 @@ import pytest
 from index_fixture import CP313, CP314, LocalIndex
 from rich.console import Console
 
-from simulator import plan as plan_mod
-from simulator import python_version
-from simulator.diagnose.diagnosis import Pin, SetEnv
-from simulator.errors import ConfigurationError, InputError
-from simulator.plan import Options
-from simulator.preflight import (
+from simulator.check.preflight import (
     CheckReport,
     Target,
     check_repo,
     explain_files,
     poetry_specifier,
 )
-from simulator.preflight_view import check_to_json, print_check
+from simulator.config import python_version
+from simulator.diagnose.diagnosis import Pin, SetEnv
+from simulator.errors import ConfigurationError, InputError
+from simulator.plan import build_plan as plan_mod
+from simulator.plan.build_plan import Options
+from simulator.report.check_view import check_to_json, print_check
 
 CREATED = date(2026, 3, 1)  # a service created then gets Render's default Python 3.14.3
 NEWEST_313 = python_version.load_releases().newest("3.13") or "3.13.x"

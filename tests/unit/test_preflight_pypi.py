@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from simulator.check.preflight import check_repo
 from simulator.diagnose.diagnosis import Pin, SetEnv
-from simulator.plan import Options
-from simulator.preflight import check_repo
+from simulator.plan.build_plan import Options
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi-pydantic"
 

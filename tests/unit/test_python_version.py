@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import ConfigurationError, RenderSimError
-from simulator.python_version import (
+from simulator.config.python_version import (
     DEFAULTS_FILE,
     RELEASES_FILE,
     CPythonReleases,
@@ -25,6 +24,7 @@ from simulator.python_version import (
     load_releases,
     read_python_version_file,
 )
+from simulator.errors import ConfigurationError, RenderSimError
 
 REPO = Path(__file__).resolve().parents[2]
 CREATED = date(2026, 3, 1)  # a service created after the 3.14.3 cut-over

@@ -18,14 +18,14 @@ import pytest
 from index_fixture import LocalIndex
 from rich.console import Console
 
-from simulator.blueprint import load_blueprint
+from simulator.check.pip_resolve import resolutions_made
+from simulator.check.preflight import check_repo
+from simulator.config.blueprint import load_blueprint
 from simulator.errors import ConfigurationError
-from simulator.pip_resolve import resolutions_made
-from simulator.plan import Options, buildable_here, make_plan
-from simulator.preflight import check_repo
-from simulator.preflight_view import print_check
-from simulator.render_target import Target
-from simulator.standin_index import StandInIndex
+from simulator.index.standin import StandInIndex
+from simulator.plan.build_plan import Options, buildable_here, make_plan
+from simulator.render.target import Target
+from simulator.report.check_view import print_check
 from tests.hermetic.cli_support import cli_argv, cli_env
 
 OPTIONS = Options(probe_network=False, created=date(2026, 3, 1))

@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.table import Table
 
-from simulator import report
+from simulator.report import console as report
 
 
 def test_a_pipe_gets_the_wide_width(monkeypatch: pytest.MonkeyPatch) -> None:

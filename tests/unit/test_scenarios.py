@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
 from simulator.errors import ConfigurationError, ScenarioError, UsageError
-from simulator.plan import Options
-from simulator.scenario_run import (
+from simulator.plan.build_plan import Options
+from simulator.scenarios.manifest import MANIFEST, Expectation, Scenario, discover, load_scenario
+from simulator.scenarios.run import (
     FIXTURES_NEEDED,
     ScenarioResult,
     compare,
     copy_scenario,
     run_scenarios,
 )
-from simulator.scenarios import MANIFEST, Expectation, Scenario, discover, load_scenario
-from simulator.simulation import BuildResult
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/render-sim-test.sock"}
@@ -463,7 +463,7 @@ def test_a_render_sim_error_in_one_scenario_is_its_result_not_a_crash(tmp_path: 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "scenarios", *args],
+        [sys.executable, "-m", "simulator", "scenarios", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **NO_ENGINE, "COLUMNS": "200"},

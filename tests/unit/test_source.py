@@ -7,7 +7,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from simulator import source
+from simulator.config import source
 
 
 def git(repo: Path, *args: str) -> None:

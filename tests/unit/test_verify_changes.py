@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.blueprint import load_blueprint
 from simulator.check.actions import Replace, SetRootDir, Several
 from simulator.check.planner import FixPlan
+from simulator.config.blueprint import load_blueprint
 from simulator.diagnose.diagnosis import Diagnosis, Fix, Pin, SetEnv
-from simulator.plan import Options, make_plan
+from simulator.plan.build_plan import Options, make_plan
 from simulator.verify.blueprint_edit import BlueprintNotEditable, set_env_var, set_service_key
 from simulator.verify.changes import Change, FixNotApplicable, apply_fix, env_into_blueprint
 from simulator.verify.loop import candidates

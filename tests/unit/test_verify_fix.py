@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.blueprint import EnvVar
-from simulator.dep_files import pinned_requirement, tomllib
+from simulator.build.simulation import BuildResult
+from simulator.config.blueprint import EnvVar
+from simulator.config.dep_files import pinned_requirement, tomllib
 from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
@@ -24,8 +25,7 @@ from simulator.diagnose.diagnosis import (
     Requirement,
     SetEnv,
 )
-from simulator.plan import Options, ServicePlan, make_plan
-from simulator.simulation import BuildResult
+from simulator.plan.build_plan import Options, ServicePlan, make_plan
 from simulator.verify.changes import (
     Change,
     FileChange,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.wheels import (
+from simulator.index.client import (
     DistFile,
     PackageIndex,
     find_parent_upgrade,

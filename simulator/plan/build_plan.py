@@ -1,0 +1,568 @@
+"""The build plan: what a simulation will do for each service, and how it differs from Render.
+
+`make_plan` is pure apart from reading the repo and (optionally) asking the Docker engine which
+images are present: config -> plan. The container run only follows the plan.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dotenv import dotenv_values
+
+from simulator import locations
+from simulator.build import images
+from simulator.build.engine import SRC_DIR, Limits
+from simulator.check.lint import Lint, LintInput, lint
+from simulator.config import python_version, source
+from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
+from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
+
+RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
+CA_IN_IMAGE = "/etc/render-sim/ca-bundle.crt"
+CA_ENV_VARS = (
+    "PIP_CERT",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "CARGO_HTTP_CAINFO",
+    "GIT_SSL_CAINFO",
+)
+CA_HOST_SOURCES = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+VENV = f"{SRC_DIR}/.venv"
+BASE_PATH = "/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+UV_DIR = "/opt/render-sim/uv"
+RENDER = Limits()
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for on the command line (or a scenario manifest)."""
+
+    service: str | None = None
+    build_command: str | None = None  # for a repo without render.yaml (or to override)
+    env_file: Path | None = None
+    python: str | None = None  # --python: like setting PYTHON_VERSION
+    created: date | None = None  # the service's creation date (Render's default depends on it)
+    memory_bytes: int = RENDER.memory_bytes
+    cpus: float = RENDER.cpus
+    timeout_s: float = RENDER.timeout_s
+    idle_timeout_s: float = RENDER.idle_timeout_s
+    base_image: str | None = None
+    ca_cert: Path | None = (
+        None  # None: detect from the host's PIP_CERT/SSL_CERT_FILE/REQUESTS_CA_BUNDLE
+    )
+    no_ca: bool = False
+    probe_network: bool = True  # False: skip the crates.io probe (commands that run no build)
+    env: Mapping[str, str] = field(default_factory=dict)  # extra variables (not secret)
+    network: str = (
+        ""  # "" the internet, "none", or a Docker network to join (engine.BuildContainer)
+    )
+    build_cache: bool = True  # keep pip/uv caches between runs, as Render's build cache
+    clear_cache: bool = False  # Render's "Clear build cache & deploy"
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """Everything the build of one service needs, decided before any container runs."""
+
+    name: str
+    type: str
+    root_dir: str
+    build_command: str
+    python: python_version.PythonChoice
+    env: dict[str, str]  # the service's own variables (blueprint, groups, env file, --python)
+    secret_keys: frozenset[str]
+    render_env: dict[str, str]  # what Render itself sets (RENDER=true, VENV_ROOT, ...)
+    files: tuple[str, ...]
+    poetry_version: str
+    uv_version: str  # "" when the service root has no uv.lock
+    base: str  # the base image, or a prediction when no engine was asked
+    limits: Limits
+    differences: tuple[str, ...]
+    warnings: tuple[str, ...]
+    image_python: str = ""  # the interpreter the image really runs, when known
+    #: False: no base image for this Python can be found, pulled or bootstrapped here (simulate
+    #: stops with exit 5); None: not known (no engine was asked)
+    buildable_here: bool | None = None
+    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.check.lint)
+    network: str = ""  # see Options.network
+    cache_key: str = ""  # the build cache this service uses ("" = none)
+    clear_cache: bool = False
+
+    @property
+    def workdir(self) -> str:
+        return f"{SRC_DIR}/{self.root_dir}".rstrip("/")
+
+    def build_env(self) -> dict[str, str]:
+        """The whole environment of the build command (Render's variables, then the service's)."""
+        return {**self.render_env, **self.env}
+
+    def secrets(self) -> list[str]:
+        """The secret values, for masking every output."""
+        return [v for k, v in self.env.items() if k in self.secret_keys and v]
+
+    def masked_env(self) -> dict[str, str]:
+        return {k: ("••••••" if k in self.secret_keys else v) for k, v in self.env.items()}
+
+    def render_log_lines(self) -> list[str]:
+        """Render's `==>` lines before the build command runs (2026 order)."""
+        lines = [
+            self.python.log_line,
+            f"==> Docs on specifying a Python version: {RENDER_DOCS_PYTHON}",
+            f"==> Installing Python version {self.python.version}...",
+            f"==> Using Poetry version {self.poetry_version} "
+            + (
+                "via environment variable POETRY_VERSION"
+                if "POETRY_VERSION" in self.env
+                else "(default)"
+            ),
+            "==> Docs on specifying a Poetry version: https://render.com/docs/poetry-version",
+        ]
+        if self.uv_version:
+            lines.append(
+                f"==> Using uv version {self.uv_version} "
+                + (
+                    "via environment variable UV_VERSION"
+                    if "UV_VERSION" in self.env
+                    else "(default)"
+                )
+            )
+        lines.append(f"==> Running build command '{self.build_command}'...")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "root_dir": self.root_dir,
+            "build_command": self.build_command,
+            "python": {
+                "version": self.python.version,
+                "source": self.python.source,
+                "requested": self.python.requested,
+                "log_line": self.python.log_line,
+                "image_version": self.image_python or None,
+            },
+            "image": {"base": self.base},
+            "poetry_version": self.poetry_version,
+            "uv_version": self.uv_version or None,
+            "limits": {
+                "memory_bytes": self.limits.memory_bytes,
+                "cpus": self.limits.cpus,
+                "timeout_s": self.limits.timeout_s,
+                "idle_timeout_s": self.limits.idle_timeout_s,
+            },
+            "network": self.network or "default",
+            "build_cache": bool(self.cache_key),
+            "env": self.masked_env(),
+            "render_env": sorted(self.render_env),
+            "files": list(self.files),
+            "differences": list(self.differences),
+            "warnings": list(self.warnings),
+            "buildable_here": self.buildable_here,
+            "lint": [item.to_dict() for item in self.lints],
+        }
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    repo: Path
+    blueprint: Path | None
+    services: tuple[ServicePlan, ...]
+    skipped: tuple[dict[str, str], ...]
+    warnings: tuple[str, ...]
+    git: source.GitInfo
+    ca_cert: Path | None
+    ca_source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repo": str(self.repo),
+            "blueprint": str(self.blueprint) if self.blueprint else None,
+            "git": {"commit": self.git.commit or None, "branch": self.git.branch or None},
+            "ca_cert": str(self.ca_cert) if self.ca_cert else None,
+            "services": [s.to_dict() for s in self.services],
+            "skipped": list(self.skipped),
+            "warnings": list(self.warnings),
+        }
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _tool_versions() -> dict[str, list[tuple[date, str]]]:
+    data = yaml.safe_load((locations.DATA_DIR / "render_tool_versions.yaml").read_text())
+    return {
+        tool: sorted(((row["since"], str(row["version"])) for row in data[tool]), reverse=True)
+        for tool in ("poetry", "uv")
+    }
+
+
+def default_tool_version(tool: str, created: date) -> str:
+    """Render's default Poetry or uv for a service created on `created`."""
+    for since, version in _tool_versions()[tool]:
+        if created >= since:
+            return version
+    raise ValueError(f"no default {tool} version for {created}")
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """A dotenv file (KEY=VALUE, `export`, quotes, comments): every value is treated as secret."""
+    if not path.is_file():
+        raise UsageError(
+            f"env file {path} does not exist", hint="pass an existing file to --env-file"
+        )
+    values = dotenv_values(path)
+    bad = [k for k, v in values.items() if v is None]
+    if bad:
+        raise ConfigurationError(
+            f"{', '.join(bad)} has no value (write KEY=VALUE)", where=Location(str(path))
+        )
+    return {k: str(v) for k, v in values.items()}
+
+
+def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | None, str]:
+    """The CA bundle to trust inside the container, and where it came from."""
+    if disabled:
+        return None, ""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"--ca-cert {explicit} is not a file", hint="give a PEM CA bundle")
+        return explicit, "--ca-cert"
+    for name in CA_HOST_SOURCES:
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value), f"${name}"
+    return None, ""
+
+
+@functools.cache
+def reachable(host: str, timeout: float = 3.0) -> bool:
+    """Whether `host` answers a TCP connection on port 443 from here (once per process)."""
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout + 1)
+    return bool(result and result[0])
+
+
+def crates_io_reachable(timeout: float = 3.0) -> bool:
+    """Whether index.crates.io answers a TCP connection from here (checked once per process)."""
+    return reachable("index.crates.io", timeout)
+
+
+def registry_reachable(timeout: float = 3.0) -> bool:
+    """Whether Docker Hub's registry answers from here (where python:X.Y.Z images come from)."""
+    return reachable("registry-1.docker.io", timeout)
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+def make_plan(repo: Path, options: Options, *, client: Any = None) -> BuildPlan:
+    """Plan the simulation of `repo`'s Python services (one when `options.service` is set).
+
+    `client` (a Docker client, optional) lets the plan name the exact base image and the Python
+    it runs; without it the plan says what the base will be.
+    """
+    repo = repo.resolve()
+    if not repo.is_dir():
+        raise UsageError(f"{repo} is not a directory", hint="pass the path of your repo")
+    blueprint_path = find_blueprint(repo)
+    blueprint: Blueprint | None = None
+    warnings: list[str] = []
+    if blueprint_path is not None:
+        blueprint = load_blueprint(blueprint_path, repo)
+        warnings += blueprint.warnings
+    services = _services(repo, blueprint, options)
+    env_file = read_env_file(options.env_file) if options.env_file else {}
+    ca_cert, ca_source = find_ca_cert(options.ca_cert, options.no_ca)
+    git = source.git_info(repo)
+    if git.dirty:
+        warnings.append(
+            f"{len(git.dirty)} tracked file(s) have uncommitted changes ({', '.join(git.dirty[:3])}"
+            f"{', ...' if len(git.dirty) > 3 else ''}): they are copied as in your working tree; "
+            "Render builds the pushed commit"
+        )
+    if git.untracked:
+        warnings.append(
+            f"{git.untracked} untracked file(s) are not copied: Render's checkout would not have them"
+        )
+    plans = tuple(
+        _service_plan(repo, service, options, env_file, ca_cert, ca_source, git, client)
+        for service in services
+    )
+    skipped = tuple(
+        {"name": s.name, "type": s.type, "runtime": s.runtime, "reason": s.reason}
+        for s in (blueprint.skipped if blueprint else ())
+    )
+    return BuildPlan(repo, blueprint_path, plans, skipped, tuple(warnings), git, ca_cert, ca_source)
+
+
+def _services(repo: Path, blueprint: Blueprint | None, options: Options) -> list[Service]:
+    if blueprint is None:
+        if not options.build_command:
+            raise NothingToBuildError(
+                f"{repo} has no render.yaml (or render.yml)",
+                hint="add a Blueprint, or pass the build command: --build-command 'pip install -r requirements.txt'",
+            )
+        return [
+            Service(
+                name=options.service or repo.name,
+                type="web",
+                runtime="python",
+                root_dir="",
+                build_command=options.build_command,
+                start_command=None,
+                plan=None,
+                region=None,
+                env_vars=(),
+                line=0,
+                runtime_from_legacy_env=False,
+            )
+        ]
+    chosen = [blueprint.service(options.service)] if options.service else list(blueprint.services)
+    if not chosen:
+        skipped = ", ".join(f"{s.name} ({s.reason})" for s in blueprint.skipped) or "none"
+        raise NothingToBuildError(
+            f"{blueprint.path} has no Python service to build (skipped: {skipped})",
+            hint="render-sim builds services with `runtime: python`; or pass --build-command",
+        )
+    if options.build_command:
+        chosen = [replace(s, build_command=options.build_command) for s in chosen]
+    return chosen
+
+
+def _service_plan(
+    repo: Path,
+    service: Service,
+    options: Options,
+    env_file: dict[str, str],
+    ca_cert: Path | None,
+    ca_source: str,
+    git: source.GitInfo,
+    client: Any,
+) -> ServicePlan:
+    env = service.env()
+    secret_keys = {v.key for v in service.env_vars if v.secret}
+    env.update(options.env)
+    env.update(env_file)
+    secret_keys |= set(env_file)
+    warnings: list[str] = []
+    if options.python:
+        env["PYTHON_VERSION"] = options.python
+    for var in service.env_vars:
+        if var.value is None and var.key not in env:
+            warnings.append(
+                f"{var.key} is `sync: false` in the Blueprint (typed into Render's Dashboard): "
+                "it is unset here; pass it with --env-file"
+            )
+    created = options.created or date.today()
+    choice = python_version.choose_python(env, repo, service.root_dir, created)
+    warnings += choice.warnings
+    root = repo / service.root_dir if service.root_dir else repo
+    uv_version = ""
+    if (root / "uv.lock").is_file():
+        uv_version = env.get("UV_VERSION") or default_tool_version("uv", created)
+    poetry_version = env.get("POETRY_VERSION") or default_tool_version("poetry", created)
+    if not service.build_command:
+        raise ConfigurationError(
+            f"service {service.name!r} has no buildCommand",
+            hint="add `buildCommand: pip install -r requirements.txt` or pass --build-command",
+        )
+    files = source.list_files(repo, service.root_dir)
+    limits = Limits(options.memory_bytes, options.cpus, options.timeout_s, options.idle_timeout_s)
+    base = images.predict_base(choice.version, options.base_image)
+    differences: list[str] = []
+    image_python = ""
+    buildable: bool | None = None
+    if client is not None:
+        found = images.find_base(client, choice.version, options.base_image)
+        if found is not None:
+            base = found.ref
+            image_python = found.python
+            differences += found.differences(choice.version)
+        standin = images.minor_of(choice.version) in images.standin_suites().pythons
+        buildable = buildable_here(
+            found is not None,
+            standin,
+            options.base_image,
+            registry_reachable if not found and not standin else lambda: True,
+        )
+        if buildable is False:
+            differences.insert(0, images.no_offline_python(choice.version).message)
+    elif images.minor_of(choice.version) in images.standin_suites().pythons:
+        differences.append(
+            "the base image is decided when the build starts: a stand-in, if used, differs from "
+            "Render in its Python patch release and glibc (shown then)"
+        )
+    differences += _fixed_differences(
+        limits, ca_cert, ca_source, options.probe_network and options.network == ""
+    )
+    if not options.build_cache:
+        differences.append(
+            "no build cache (--no-cache): every simulation starts as Render's first deploy"
+        )
+    if options.network:
+        differences.append(
+            "no network: the build reaches nothing"
+            if options.network == "none"
+            else f"the build joins Docker network {options.network!r} instead of the internet"
+        )
+    render_env = _render_env(service, git, repo, uv_version, ca_cert)
+    if options.probe_network and not options.network and not crates_io_reachable():
+        # Unreachable is unreachable: retries only add minutes that Render's build never spends.
+        render_env["CARGO_NET_RETRY"] = "0"
+    return ServicePlan(
+        name=service.name,
+        type=service.type,
+        root_dir=service.root_dir,
+        build_command=service.build_command,
+        python=choice,
+        env=env,
+        secret_keys=frozenset(secret_keys),
+        render_env=render_env,
+        files=files,
+        poetry_version=poetry_version,
+        uv_version=uv_version,
+        base=base,
+        limits=limits,
+        differences=tuple(differences),
+        warnings=tuple(warnings),
+        image_python=image_python,
+        buildable_here=buildable,
+        lints=tuple(
+            lint(
+                LintInput(
+                    repo,
+                    service.root_dir,
+                    service.build_command,
+                    env,
+                    files,
+                    choice.version,
+                    choice.source,
+                )
+            )
+        ),
+        network=options.network,
+        cache_key=f"{repo}:{service.name}:{choice.version}" if options.build_cache else "",
+        clear_cache=options.clear_cache,
+    )
+
+
+def buildable_here(
+    found: bool, standin: bool, base_image: str | None, registry: Callable[[], bool]
+) -> bool | None:
+    """Can this machine get a base image for the service's Python: one found here, a stand-in
+    to bootstrap from Debian, or a registry to pull from (`registry()` is asked last, it probes
+    the network)? None when a custom --base-image is missing (its registry is unknown)."""
+    if found or standin:
+        return True
+    if base_image:
+        return None
+    return registry()
+
+
+def _fixed_differences(
+    limits: Limits, ca_cert: Path | None, ca_source: str, probe_network: bool = True
+) -> list[str]:
+    out = []
+    if limits.memory_bytes != RENDER.memory_bytes:
+        out.append(
+            f"memory limit {memory_text(limits.memory_bytes)} (Render's build pipeline: 8 GB)"
+        )
+    if limits.cpus != RENDER.cpus:
+        out.append(f"{limits.cpus:g} CPUs (Render's build pipeline: 2)")
+    if limits.timeout_s != RENDER.timeout_s:
+        out.append(f"time limit {limits.timeout_s / 60:g} min (Render: 120 min)")
+    if probe_network and not crates_io_reachable():
+        out.append(
+            "crates.io is not reachable from here: a Rust source build (pydantic-core, tiktoken, "
+            "...) fails here on the network, where Render fails at once with `Read-only file "
+            "system (os error 30)` under /usr/local/cargo; the diagnosis is the same. cargo's "
+            "network retries are off (CARGO_NET_RETRY=0): with them it would spend about 11 s "
+            "per crate (minutes for pydantic-core) before failing"
+        )
+    if ca_cert is not None:
+        out.append(
+            f"extra CA bundle {ca_cert} (from {ca_source}) is trusted inside through "
+            + ", ".join(CA_ENV_VARS)
+        )
+    left_out = [t.name for t in images.build_tools() if not t.installed]
+    out.append(
+        "build tools on Render but not here: " + ", ".join(left_out) + " (`render-sim doctor`)"
+    )
+    return out
+
+
+def memory_text(n: int, sep: str = " ") -> str:
+    """A memory size as people write it: "8 GB", "512 MB" (sep="" gives Render's "8GB")."""
+    return f"{n / 1024**3:g}{sep}GB" if n >= 1024**3 else f"{n / 1024**2:g}{sep}MB"
+
+
+def _render_env(
+    service: Service,
+    git: source.GitInfo,
+    repo: Path,
+    uv_version: str,
+    ca_cert: Path | None,
+) -> dict[str, str]:
+    """The variables Render sets for a Python build (render-facts 2.4), and PATH/HOME."""
+    service_id = (
+        "srv-"
+        + hashlib.sha256(f"{repo}:{service.name}".encode("utf-8", "surrogateescape")).hexdigest()[
+            :20
+        ]
+    )
+    uv_bin = [f"{UV_DIR}/bin"] if uv_version else []
+    path = ":".join([f"{VENV}/bin", *uv_bin, "/opt/render/project/poetry/bin", BASE_PATH])
+    web = service.type == "web"
+    env = {
+        "PATH": path,
+        "HOME": "/opt/render",
+        "LANG": "C.UTF-8",
+        "RENDER": "true",
+        "CI": "true",
+        "IS_PULL_REQUEST": "false",
+        "RENDER_SERVICE_ID": service_id,
+        "RENDER_SERVICE_NAME": service.name,
+        "RENDER_SERVICE_TYPE": service.type,
+        "RENDER_GIT_COMMIT": git.commit or "0" * 40,
+        "RENDER_GIT_BRANCH": git.branch or "main",
+        "RENDER_GIT_REPO_SLUG": git.slug,
+        "RENDER_EXTERNAL_HOSTNAME": f"{service.name}.onrender.com" if web else "",
+        "RENDER_EXTERNAL_URL": f"https://{service.name}.onrender.com" if web else "",
+        "RENDER_DISCOVERY_SERVICE": f"{service.name}-discovery",
+        "RENDER_INSTANCE_ID": f"{service_id}-build",
+        "FORWARDED_ALLOW_IPS": "*",
+        "GUNICORN_CMD_ARGS": "--preload --access-logfile - --bind=0.0.0.0:10000",
+        "PIPENV_YES": "true",
+        "VENV_ROOT": VENV,
+        "CARGO_HOME": "/usr/local/cargo",
+    }
+    if ca_cert is not None:
+        env.update({name: CA_IN_IMAGE for name in CA_ENV_VARS})
+    return env

@@ -1,0 +1,186 @@
+"""Reports for people (rich) and for programs (JSON): the plan card and the result card.
+
+Every function here takes plain data (a BuildPlan, a BuildResult) and a console; none decides
+anything. No colour when the stream is not a terminal (rich does that by itself).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from simulator.build.simulation import BuildResult
+from simulator.plan.build_plan import BuildPlan, ServicePlan
+
+#: Lint items the plan already prints as a warning (with the same fix).
+WARNED_BY_PLAN = ("runtime-txt",)
+
+OUTCOME_STYLE = {
+    "succeeded": "bold green",
+    "failed": "bold red",
+    "out-of-memory": "bold red",
+    "timeout": "bold red",
+    "no-output": "bold red",
+}
+
+
+# Not a terminal (a CI log, a pipe, a file): rich would fold every table at 80 columns, a
+# scenario table into slivers. CI log viewers are wide; `COLUMNS` still decides when set.
+PIPE_WIDTH = 160
+
+
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = getattr(stream, "isatty", lambda: False)()
+    width = None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def stdout_console() -> Console:
+    return _console(stderr=False)
+
+
+def stderr_console() -> Console:
+    return _console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, alone (progress and logs go to stderr in --json mode)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    # A path or log line with undecodable bytes must not crash the output: escape, never fail
+    data_bytes = text.encode("utf-8", "backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    sys.stdout.flush()
+    if buffer is None:
+        sys.stdout.write(data_bytes.decode("utf-8"))
+    else:
+        buffer.write(data_bytes)
+        buffer.flush()
+    sys.stdout.flush()
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.2f} GB"
+    return f"{n / 1024**2:.0f} MB"
+
+
+def _limits(service: ServicePlan) -> str:
+    limits = service.limits
+    idle = (
+        f", no-output watchdog {limits.idle_timeout_s / 60:g} min" if limits.idle_timeout_s else ""
+    )
+    return (
+        f"{_size(limits.memory_bytes)}, {limits.cpus:g} CPUs, {limits.timeout_s / 60:g} min{idle}"
+    )
+
+
+def print_plan(plan: BuildPlan, console: Console, *, files_shown: int = 8) -> None:
+    """The plan card: per service what will run, with which Python and why, and the differences."""
+    for service in plan.services:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        python = f"{service.python.version}  [dim]({service.python.source}: {escape(service.python.requested)})[/]"
+        if service.image_python and service.image_python != service.python.version:
+            python += f"\n[yellow]runs {service.image_python} here (stand-in)[/]"
+        table.add_row("Python", python)
+        table.add_row("Render says", escape(service.python.log_line))
+        table.add_row("Build command", escape(service.build_command))
+        if service.root_dir:
+            table.add_row("Root directory", escape(service.root_dir))
+        table.add_row("Image", escape(service.base))
+        table.add_row(
+            "Poetry / uv",
+            f"{service.poetry_version} / {service.uv_version or 'not installed (no uv.lock)'}",
+        )
+        table.add_row("Limits", _limits(service))
+        env = service.masked_env()
+        table.add_row(
+            "Env vars",
+            escape(", ".join(sorted(env)) or "none")
+            + f"  [dim](+ {len(service.render_env)} set by Render)[/]",
+        )
+        shown = ", ".join(service.files[:files_shown])
+        more = (
+            f" … and {len(service.files) - files_shown} more"
+            if len(service.files) > files_shown
+            else ""
+        )
+        table.add_row("Files copied", f"{len(service.files)}: {escape(shown)}{more}")
+        if plan.ca_cert:
+            table.add_row("CA bundle", f"{plan.ca_cert} [dim](from {plan.ca_source})[/]")
+        console.print(
+            Panel(
+                table, title=f"[bold]{escape(service.name)}[/] ({service.type})", title_align="left"
+            )
+        )
+        for warning in service.warnings:
+            console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+        shown_lints = [item for item in service.lints if item.code not in WARNED_BY_PLAN]
+        if shown_lints:
+            console.print("[bold]Build command:[/]")
+            for item in shown_lints:
+                mark = {"error": "[bold red]✗[/]", "warning": "[yellow]![/]"}.get(
+                    item.severity, "[cyan]i[/]"
+                )
+                console.print(f"  {mark} {escape(item.where)}: {escape(item.message)}")
+                console.print(f"    [cyan]fix: {escape(item.fix)}[/]")
+        if service.differences:
+            console.print("[bold]Differences from Render for this run:[/]")
+            for difference in service.differences:
+                console.print(f"  • {escape(difference)}")
+    for skipped in plan.skipped:
+        console.print(f"[dim]skipped {escape(skipped['name'])} ({escape(skipped['reason'])})[/]")
+    for warning in plan.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+
+
+def make_echo(console: Console) -> Any:
+    """A BuildLog echo: Render's `==>` lines in bold, render-sim's notes dim, output plain."""
+
+    def echo(kind: str, line: str) -> None:
+        if kind == "render":
+            console.print(f"[bold cyan]{escape(line)}[/]")
+        elif kind == "note":
+            console.print(f"[dim]{escape(line)}[/]")
+        else:  # the build's own text: no markup, no highlighting, wrapped by the terminal
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    return echo
+
+
+def print_result(result: BuildResult, console: Console) -> None:
+    """The result card: outcome, duration, peak memory, log path and the last error lines."""
+    style = OUTCOME_STYLE.get(result.outcome, "bold")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Outcome", f"[{style}]{result.outcome}[/]")
+    if result.event:
+        table.add_row("Render would say", escape(result.event))
+    table.add_row("Duration", f"{result.duration_s:.1f} s")
+    table.add_row("Peak memory", _size(result.peak_memory_bytes))
+    python = (
+        result.python
+        if result.python == result.image_python or not result.image_python
+        else f"{result.python} on Render, {result.image_python} here"
+    )
+    table.add_row("Python", python)
+    table.add_row("Log", str(result.log_path))
+    console.print(
+        Panel(table, title=f"[bold]{escape(result.service)}[/]: result", title_align="left")
+    )
+    if result.last_error_lines:
+        console.print("[bold]Last error lines:[/]")
+        for line in result.last_error_lines:
+            console.print(f"  [red]{escape(line)}[/]")
