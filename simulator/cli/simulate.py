@@ -1,0 +1,172 @@
+"""`render-sim simulate`: plan, build image, run, diagnose, and --verify-fix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simulator.build import engine
+from simulator.build.simulation import build_image, diagnose, simulate_service
+from simulator.check.service import planner_for
+from simulator.cli.options import (
+    BaseImage,
+    BuildCommand,
+    CaCert,
+    Cpus,
+    Created,
+    EnvFile,
+    IdleTimeout,
+    Json,
+    Memory,
+    Network,
+    NoCa,
+    NoPull,
+    Offline,
+    Python,
+    Repo,
+    Service,
+    Timeout,
+    build_options,
+)
+from simulator.errors import BUILD_FAILED, UsageError
+from simulator.index.client import PackageIndex
+from simulator.plan.build_plan import make_plan
+from simulator.report import console as report
+from simulator.report import github_actions
+from simulator.report.diagnosis_view import print_diagnosis
+from simulator.report.verify_view import print_start, print_verification
+from simulator.verify.loop import verify_fix
+from simulator.verify.network import network_hosts
+
+
+def simulate(
+    repo: Repo = Path("."),
+    service: Service = None,
+    json_out: Json = False,
+    build_command: BuildCommand = None,
+    env_file: EnvFile = None,
+    python: Python = None,
+    created: Created = None,
+    memory: Memory = "8g",
+    cpus: Cpus = 2.0,
+    timeout: Timeout = "120m",
+    idle_timeout: IdleTimeout = "30m",
+    base_image: BaseImage = None,
+    ca_cert: CaCert = None,
+    no_ca: NoCa = False,
+    no_pull: NoPull = False,
+    offline: Offline = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the container for inspection (debug).")
+    ] = False,
+    network: Network = "",
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Use no build cache (every run is a first deploy)."),
+    ] = False,
+    clear_cache: Annotated[
+        bool,
+        typer.Option(
+            "--clear-cache",
+            help="Empty the build cache first (Render: 'Clear build cache & deploy').",
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify-fix",
+            help="If the build fails, try the fixes (planned and checked with pip's resolver, "
+            "then the diagnosis's) on a copy of the repo until one builds: exit 0 when one passes.",
+        ),
+    ] = False,
+) -> None:
+    """Run the service's build as Render would, stream its log, and report how it ended."""
+    options = build_options(
+        service,
+        build_command,
+        env_file,
+        python,
+        created,
+        memory,
+        cpus,
+        timeout,
+        idle_timeout,
+        base_image,
+        ca_cert,
+        no_ca,
+    )
+    options = replace(options, network=network, build_cache=not no_cache, clear_cache=clear_cache)
+    console = report.stderr_console() if json_out else report.stdout_console()
+    client = engine.connect()
+    plan = make_plan(repo, options, client=client)
+    if verify and len(plan.services) > 1:
+        names = ", ".join(s.name for s in plan.services)
+        raise UsageError(
+            f"--verify-fix verifies one service, and {plan.blueprint} has {len(plan.services)}",
+            hint=f"pass --service NAME ({names})",
+        )
+    report.print_plan(plan, console)
+    results = []
+    verification = None
+    for service_plan in plan.services:
+        with console.status("preparing the build image…") as status:
+            image, base = build_image(
+                client,
+                plan,
+                service_plan,
+                base_image=base_image,
+                pull=not no_pull,
+                progress=lambda m: status.update(f"image: {m}"),
+            )
+        result = simulate_service(
+            client,
+            plan,
+            service_plan,
+            image=image,
+            base=base,
+            echo=report.make_echo(console),
+            keep=keep,
+        )
+        if not result.succeeded:
+            with console.status("diagnosing…"):
+                result.diagnosis = diagnose(
+                    plan, service_plan, result, PackageIndex(offline=offline)
+                )
+        report.print_result(result, console)
+        if result.diagnosis is not None:
+            print_diagnosis(result.diagnosis, console)
+        results.append(result)
+        if verify:
+            planner = None if offline else planner_for(network_hosts(client, network))
+            with console.status("verifying the fix…") as status:
+                verification = verify_fix(
+                    client,
+                    plan,
+                    service_plan,
+                    result,
+                    options,
+                    base_image=base_image,
+                    pull=not no_pull,
+                    keep=keep,
+                    echo=report.make_echo(console),
+                    progress=lambda m: status.update(f"image: {m}"),
+                    on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
+                    index=PackageIndex(offline=offline),
+                    planner=planner,
+                )
+            if verification.result is not None:
+                report.print_result(verification.result, console)
+            print_verification(verification, console)
+    data: dict[str, Any] = {"plan": plan.to_dict(), "results": [r.to_dict() for r in results]}
+    if verification is not None:
+        data["verify_fix"] = verification.to_dict()
+    if json_out:
+        report.print_json(data)
+    github_actions.publish_build(data, json_out=json_out)
+    if verification is not None:
+        raise typer.Exit(0 if verification.passed else BUILD_FAILED)
+    if not all(r.succeeded for r in results):
+        raise typer.Exit(BUILD_FAILED)
