@@ -30,9 +30,10 @@ from simulator.check.results import IndexUnavailableError, Problem, SourceBuild
 from simulator.check.source_reasons import display, explain_files
 from simulator.config.dep_files import Requirements, requirement_name
 from simulator.errors import RenderSimError
-from simulator.index.client import PackageIndex, normal_version
+from simulator.index.client import PackageIndex
 from simulator.index.sdist import PURE, UNKNOWN
 from simulator.index.standin import STUB_PATH, StandInIndex
+from simulator.index.versions import normal_version
 from simulator.render.target import Target
 
 PYPI_SIMPLE = "https://pypi.org/simple"

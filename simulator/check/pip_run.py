@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.check.results import IndexUnavailableError
 from simulator.errors import RenderSimError
+from simulator.index.session import host_ca_bundle
 from simulator.render.target import Target
 
 PIP_TIMEOUT_S = 600.0
@@ -72,14 +73,6 @@ def pip_environment() -> dict[str, str]:
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
     return env
-
-
-def ca_bundle() -> str | None:
-    for name in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
-        value = os.environ.get(name)
-        if value and Path(value).is_file():
-            return value
-    return None
 
 
 def run_pip(
@@ -138,9 +131,9 @@ def run_pip(
             args.append("--pre")
         if no_deps:
             args.append("--no-deps")
-        cert = ca_bundle()
+        cert, _ = host_ca_bundle()  # the bundle every index request of render-sim trusts
         if cert:
-            args += ["--cert", cert]
+            args += ["--cert", str(cert)]
         command = [
             python or sys.executable,
             "-c",

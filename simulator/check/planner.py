@@ -30,10 +30,8 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import yaml
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
@@ -49,10 +47,10 @@ from simulator.check.upgrades import (
 )
 from simulator.config.dep_files import Requirements, requirement_name
 from simulator.diagnose.diagnosis import Fix, FixAction, Requirement, SetEnv
-from simulator.index.client import RENDER_PYTHON_MINORS, PackageIndex
-from simulator.render.target import Target
+from simulator.index.client import PackageIndex
+from simulator.render import facts
+from simulator.render.target import RENDER_PYTHON_MINORS, Target
 
-SWAPS_FILE = Path(__file__).resolve().parent / "data" / "swaps.yaml"
 MAX_ROUNDS = 3  # extensions of one candidate: new source builds or conflicts it revealed
 PYTHONS_TRIED = 2  # Python candidates resolved (the second is there when the first cannot run)
 JOBS = (
@@ -71,13 +69,9 @@ class Swap:
 
 @functools.cache
 def load_swaps() -> dict[str, Swap]:
-    """The standard swaps, by the distribution they replace (validated on load)."""
-    data = yaml.safe_load(SWAPS_FILE.read_text(encoding="utf-8"))
+    """The standard swaps (`data/swaps.yaml`), by the distribution they replace."""
     out: dict[str, Swap] = {}
-    for row in data["swaps"]:
-        missing = {"from", "to", "same_versions", "why", "source"} - set(row)
-        if missing:
-            raise ValueError(f"{SWAPS_FILE}: swap {row} lacks {sorted(missing)}")
+    for row in facts.load("swaps")["swaps"]:
         key = canonicalize_name(row["from"])
         out[key] = Swap(
             key, row["to"], bool(row["same_versions"]), " ".join(row["why"].split()),

@@ -55,7 +55,8 @@ from simulator.config.lockfiles import Locked, read_poetry_lock, read_uv_lock
 from simulator.config.pyproject_deps import poetry_specifier
 from simulator.diagnose.diagnosis import Fix, PythonInfo
 from simulator.errors import ConfigurationError, Location
-from simulator.index.client import DistFile, compatible_wheel
+from simulator.index.listing import DistFile
+from simulator.index.wheels import compatible_wheel
 from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
 from simulator.render.target import Target
 

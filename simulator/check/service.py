@@ -22,9 +22,9 @@ from simulator.config.build_command import read_service_plan
 from simulator.config.python_version import load_releases
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError
-from simulator.index.client import RENDER_PYTHON_MINORS, PackageIndex
+from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, ServicePlan
-from simulator.render.target import Target
+from simulator.render.target import RENDER_PYTHON_MINORS, Target
 
 CONFIG_CODES = ("missing-path", "cd-into-root-dir")
 #: What a dependency file of the wrong shape raises on reading (the caller reports it).

@@ -17,7 +17,8 @@ from packaging.version import InvalidVersion
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.diagnosis import DiagnosisContext, Fix, PackageRef, PythonInfo
 from simulator.diagnose.fixes import no_wheel_fixes
-from simulator.index.client import PackageIndex, wheel_installs_on
+from simulator.index.client import PackageIndex
+from simulator.index.wheels import wheel_installs_on
 from simulator.render.target import Target
 
 

@@ -28,8 +28,8 @@ from simulator.check.pip_resolve import ConflictPart
 from simulator.check.results import SourceBuild
 from simulator.config.dep_files import Requirements, pinned_requirement, requirement_name
 from simulator.diagnose.conflict import probe_version
-from simulator.index.client import (
-    PackageIndex,
+from simulator.index.client import PackageIndex
+from simulator.index.wheels import (
     child_requirement,
     compatible_wheel,
     find_parent_upgrade,

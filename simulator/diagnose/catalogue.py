@@ -37,6 +37,7 @@ from simulator.diagnose.diagnosis import FAILURE_CLASSES
 from simulator.diagnose.rules import Catalogue, FixTemplate, Rule, Signal
 from simulator.diagnose.scan import Matcher, required_literal
 from simulator.errors import RenderSimError
+from simulator.render import facts
 
 RULES_PATH = Path(__file__).parents[1] / "data" / "rules.yaml"
 
@@ -383,10 +384,12 @@ def load_rules(path: Path | str | None = None) -> Catalogue:
 
 @lru_cache(maxsize=1)
 def _default_catalogue() -> Catalogue:
-    return _load_rules_file(RULES_PATH)
+    return parse_catalogue(facts.load("rules"))
 
 
 def _load_rules_file(path: Path) -> Catalogue:
+    """Another rules file (tests, a catalogue being edited): read and checked as the packaged
+    one is, its schema first (`data/schemas/rules.schema.json`), then what it means."""
     try:
         # libyaml's loader when PyYAML has it: the catalogue loads in milliseconds, not 0.3 s
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -395,4 +398,8 @@ def _load_rules_file(path: Path) -> Catalogue:
         raise RuleCatalogueError(f"rules catalogue {path}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleCatalogueError(f"rules catalogue {path}: invalid YAML: {exc}") from exc
+    try:
+        facts.validate("rules", data)
+    except facts.DataFileError as exc:
+        raise RuleCatalogueError(f"rules catalogue {path}: {exc}") from exc
     return parse_catalogue(data)

@@ -40,20 +40,19 @@ from simulator.diagnose.mentions import Mention, Mentions, exact_version, parse_
 from simulator.diagnose.python_in_log import python_fields
 from simulator.diagnose.rules import Catalogue, FixTemplate, render_template
 from simulator.diagnose.scan import Hit, ScannedLog, fixed_matcher
-from simulator.index.client import (
-    RENDER_GLIBC,
-    RENDER_PYTHON_MINORS,
-    DistFile,
-    PackageIndex,
+from simulator.index.client import PackageIndex
+from simulator.index.listing import DistFile
+from simulator.index.versions import parse_python
+from simulator.index.wheels import (
     child_requirement,
     compatible_wheel,
     find_parent_upgrade,
     first_release_where,
     first_version_with_wheel,
     newest_python_with_wheels,
-    parse_python,
     release_installs_on,
 )
+from simulator.render.target import RENDER_GLIBC, RENDER_PYTHON_MINORS
 
 PYTORCH_PACKAGES = frozenset({"torch", "torchvision", "torchaudio"})
 NO_WHEEL_CLASS = "no-wheel-python-too-new"  # the rule whose fixes `no_wheel_fixes` gives

@@ -1,5 +1,8 @@
 """One project page of a package index, as pip reads it: PEP 691 JSON or PEP 503 HTML.
 
+The one parser of such pages: the fix checker (`client.PackageIndex`) and the stand-in index of
+`check` both read pages with `parse_listing`.
+
 `parse_listing` turns a page into `IndexFile`s with absolute URLs and the fields pip uses
 (Requires-Python, yanked, hashes, PEP 658 metadata); `IndexFile.to_json` writes one back into a
 PEP 691 page.
@@ -11,9 +14,44 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
-from simulator.index.client import AnchorParser, DistFile
+
+@dataclass(frozen=True)
+class DistFile:
+    """One file of a release: its name, its Requires-Python, whether it is yanked, its URL."""
+
+    filename: str
+    requires_python: str | None = None
+    yanked: bool = False
+    url: str | None = None
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+class AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self._attrs: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._attrs = dict(attrs)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._attrs is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._attrs is not None:
+            self.anchors.append((self._attrs, "".join(self._text).strip()))
+            self._attrs = None
 
 
 @dataclass(frozen=True)

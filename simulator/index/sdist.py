@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import io
 import re
-import ssl
 import tarfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from simulator.index import session
 
 MAX_SDIST_BYTES = 60 * 1024 * 1024
 
@@ -126,18 +125,13 @@ def fetch_facts(url: str, filename: str, opener: Callable[[str], bytes]) -> Sdis
     """Download the sdist with `opener` and read its facts; None when it cannot be fetched."""
     try:
         data = opener(url)
-    except (urllib.error.URLError, OSError, ValueError):
+    except (session.HttpStatusError, session.Unreachable, OSError, ValueError):
         return None
     if len(data) > MAX_SDIST_BYTES:
         return SdistFacts(None, UNKNOWN, "too large to inspect")
     return read_facts(data, filename)
 
 
-def download(url: str, *, timeout: float, context: ssl.SSLContext | None = None) -> bytes:
+def download(url: str, *, timeout: float) -> bytes:
     """The bytes at `url`, at most MAX_SDIST_BYTES + 1 of them."""
-    from simulator import __version__
-
-    request = urllib.request.Request(url, headers={"User-Agent": f"render-sim/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-        data: bytes = response.read(MAX_SDIST_BYTES + 1)
-        return data
+    return session.get(url, timeout=timeout, limit=MAX_SDIST_BYTES + 1).body

@@ -14,11 +14,11 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from simulator.index.client import normal_version as _normal
-from simulator.index.client import version_from_filename as _file_version
-from simulator.index.client import wheel_installs_on
 from simulator.index.listing import IndexFile, parse_listing
 from simulator.index.pages import Page
+from simulator.index.versions import normal_version as _normal
+from simulator.index.versions import version_from_filename as _file_version
+from simulator.index.wheels import wheel_installs_on
 from simulator.render.target import Target
 
 STUB_PATH = "stand-in"  # the path of stand-in wheels on the server

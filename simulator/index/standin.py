@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import email.parser
 import io
-import os
 import re
-import ssl
 import threading
 import time
 import urllib.error
@@ -28,7 +26,6 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -36,6 +33,7 @@ from packaging.version import InvalidVersion, Version
 
 from simulator import __version__
 from simulator.index import sdist as sdist_facts
+from simulator.index import session
 from simulator.index.client import PackageIndex
 from simulator.index.listing import IndexFile, parse_listing
 from simulator.index.pages import PAGE_TTL_S, Page, UpstreamCache, shared_cache
@@ -46,16 +44,9 @@ from simulator.render.target import Target
 __all__ = ["STUB_PATH", "IndexFile", "StandInIndex", "Stub", "parse_listing"]
 
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+USER_AGENT = f"render-sim/{__version__} (check)"
 #: What a client that hangs up early raises on our side of the socket: not an error of ours.
 _CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
-
-
-def _ssl_context() -> ssl.SSLContext:
-    for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-        value = os.environ.get(name)
-        if value and Path(value).is_file():
-            return ssl.create_default_context(cafile=value)
-    return ssl.create_default_context()
 
 
 @dataclass
@@ -114,7 +105,6 @@ class StandInIndex:
         self.errors: list[str] = []
         self._files: dict[str, IndexFile] = {}  # token -> upstream wheel (metadata served here)
         self._lock = threading.Lock()
-        self._ssl = _ssl_context()
         self._server: ThreadingHTTPServer | None = None
 
     # -- server --------------------------------------------------------------------------------
@@ -190,12 +180,8 @@ class StandInIndex:
     # -- upstream ------------------------------------------------------------------------------
 
     def fetch(self, url: str, accept: str) -> tuple[bytes, str, str]:
-        request = urllib.request.Request(
-            url, headers={"Accept": accept, "User-Agent": f"render-sim/{__version__} (check)"}
-        )
-        context = self._ssl if url.startswith("https:") else None
-        with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
-            return response.read(), response.headers.get("Content-Type", ""), response.geturl()
+        answer = session.get(url, accept=accept, timeout=self.timeout, user_agent=USER_AGENT)
+        return answer.body, answer.content_type, answer.url
 
     def _page_url(self, upstream: int, project: str) -> str:
         return f"{self.upstreams[upstream]}/{urllib.parse.quote(canonicalize_name(project))}/"
@@ -205,7 +191,7 @@ class StandInIndex:
 
     def _wheel_metadata(self, url: str) -> bytes | None:
         """The wheel's METADATA (PEP 658 file, else read by range requests), fetched once."""
-        get = range_getter(self.timeout, self._ssl, f"render-sim/{__version__} (check)")
+        get = range_getter(self.timeout, USER_AGENT)
 
         def fetch() -> bytes:
             found = read_metadata(url, get)
@@ -255,16 +241,16 @@ class StandInIndex:
             try:
                 answer = self.cache.page(page, lambda: self._fetch_page(page))
                 by_version = grouped(page, answer)
-            except urllib.error.HTTPError as error:
-                if error.code in (404, 410):
+            except session.HttpStatusError as error:
+                if error.not_found:
                     by_version = {}
                     if phantom is None:
                         return 404, "text/plain", b"not found"
                 else:
-                    errors.append(f"{page}: HTTP {error.code}")
-                    return 502, "text/plain", f"upstream HTTP {error.code}".encode()
-            except (urllib.error.URLError, OSError, ValueError) as error:
-                reason = getattr(error, "reason", error)
+                    errors.append(f"{page}: HTTP {error.status}")
+                    return 502, "text/plain", f"upstream HTTP {error.status}".encode()
+            except (session.Unreachable, OSError, ValueError) as error:
+                reason = str(error).removeprefix(f"{page}: ")
                 errors.append(f"{page}: {reason}")
                 return 502, "text/plain", f"upstream unreachable: {reason}".encode()
             processed = process(canonical, by_version, self.target, phantom)
@@ -311,8 +297,7 @@ class StandInIndex:
         return sdist_facts.SdistFacts.from_json(data)
 
     def _download(self, url: str) -> bytes:
-        context = self._ssl if url.startswith("https:") else None
-        return sdist_facts.download(url, timeout=self.timeout, context=context)
+        return sdist_facts.download(url, timeout=self.timeout)
 
     # -- stand-in metadata ---------------------------------------------------------------------
 

@@ -12,11 +12,10 @@ support sends the whole file, which works too.
 from __future__ import annotations
 
 import io
-import ssl
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable
+
+from simulator.index import session
 
 TAIL_BYTES = 64 * 1024
 
@@ -93,14 +92,14 @@ def read_metadata(
     """The METADATA of the wheel at `url`, or None when neither way works.
 
     `get(url, range_header)` returns (HTTP status, body, total size from Content-Range or None)
-    and raises `urllib.error.HTTPError` for an error status.
+    and raises `session.HttpStatusError` for an error status.
     """
     try:
         status, body, _ = get(url + ".metadata", None)
         if status == 200 and body:
             return body
-    except urllib.error.HTTPError as error:
-        if error.code not in (403, 404, 410):
+    except session.HttpStatusError as error:
+        if error.status not in (403, 404, 410):
             raise
     try:
         return _metadata_from_zip(_RangeFile(url, get))
@@ -109,23 +108,12 @@ def read_metadata(
 
 
 def range_getter(
-    timeout: float, context: ssl.SSLContext | None, user_agent: str
+    timeout: float, user_agent: str = session.USER_AGENT
 ) -> Callable[[str, str | None], tuple[int, bytes, int | None]]:
-    """A `get` for `read_metadata` over urllib (TLS `context` for https URLs)."""
+    """A `get` for `read_metadata` over render-sim's one HTTP client (`index.session`)."""
 
     def get(url: str, byte_range: str | None) -> tuple[int, bytes, int | None]:
-        headers = {"User-Agent": user_agent}
-        if byte_range:
-            headers["Range"] = byte_range
-        request = urllib.request.Request(url, headers=headers)
-        tls = context if url.startswith("https:") else None
-        with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
-            body: bytes = response.read()
-            total = None
-            content_range = response.headers.get("Content-Range", "")
-            if "/" in content_range:
-                tail = content_range.rsplit("/", 1)[1].strip()
-                total = int(tail) if tail.isdigit() else None
-            return response.status, body, total
+        answer = session.get(url, byte_range=byte_range, timeout=timeout, user_agent=user_agent)
+        return answer.status, answer.body, answer.total_size
 
     return get

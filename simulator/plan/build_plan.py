@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from simulator.check.lint import Lint, LintInput, lint
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
 from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
+from simulator.index.session import host_ca_bundle
 
 RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
 CA_IN_IMAGE = "/etc/render-sim/ca-bundle.crt"
@@ -38,7 +38,6 @@ CA_ENV_VARS = (
     "CARGO_HTTP_CAINFO",
     "GIT_SSL_CAINFO",
 )
-CA_HOST_SOURCES = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 VENV = f"{SRC_DIR}/.venv"
 BASE_PATH = "/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UV_DIR = "/opt/render-sim/uv"
@@ -244,11 +243,7 @@ def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | 
         if not explicit.is_file():
             raise UsageError(f"--ca-cert {explicit} is not a file", hint="give a PEM CA bundle")
         return explicit, "--ca-cert"
-    for name in CA_HOST_SOURCES:
-        value = os.environ.get(name)
-        if value and Path(value).is_file():
-            return Path(value), f"${name}"
-    return None, ""
+    return host_ca_bundle()  # the bundle render-sim's own index requests trust
 
 
 @functools.cache

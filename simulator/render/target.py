@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from simulator.index.client import RENDER_GLIBC
+#: Render's native runtime is Debian 12 bookworm (render-facts.md 2.1), which ships glibc 2.36.
+RENDER_GLIBC: tuple[int, int] = (2, 36)
+
+
+#: CPython minors Render can install (it accepts any release from 3.7.3 on), newest first.
+RENDER_PYTHON_MINORS: tuple[str, ...] = (
+    "3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import ssl
 import tarfile
 import threading
 import time
@@ -146,16 +147,36 @@ class LocalIndex:
         )
 
     @contextmanager
-    def serve(self, delay: float = 0.0) -> Iterator[str]:
+    def serve(
+        self,
+        delay: float = 0.0,
+        *,
+        tls: tuple[Path, Path] | None = None,
+        failures: Mapping[str, tuple[int, int]] | None = None,
+    ) -> Iterator[str]:
         """Serve the index; yields its simple URL. `delay` seconds pass before each answer
-        (a slow index). Every path asked for is appended to `self.requests`."""
+        (a slow index). Every path asked for is appended to `self.requests`.
+
+        `tls`: (certificate, key) files: serve HTTPS with them. `failures`: path prefix ->
+        (status, count): the first `count` requests under that prefix get `status` instead
+        (count -1: every request), as a busy or broken index answers."""
         requests = self.requests
+        left = {prefix: count for prefix, (_, count) in (failures or {}).items()}
+        statuses = {prefix: status for prefix, (status, _) in (failures or {}).items()}
+        lock = threading.Lock()
 
         class Quiet(SimpleHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 requests.append(self.path)
                 if delay:
                     time.sleep(delay)
+                with lock:
+                    failing = next((p for p in left if self.path.startswith(p) and left[p]), None)
+                    if failing is not None:
+                        left[failing] -= 1
+                if failing is not None:
+                    self.send_error(statuses[failing])
+                    return
                 super().do_GET()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -164,10 +185,16 @@ class LocalIndex:
         handler = partial(Quiet, directory=str(self.root))
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            scheme = "https"
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+            yield f"{scheme}://127.0.0.1:{server.server_address[1]}/simple"
         finally:
             server.shutdown()
             server.server_close()

@@ -23,7 +23,8 @@ from simulator.diagnose.diagnosis import (
 from simulator.diagnose.scan import ScannedLog, required_literal
 from simulator.diagnose.text import normalise_text as normalise
 from simulator.errors import RenderSimError
-from simulator.index.client import DistFile, PackageIndex
+from simulator.index.client import PackageIndex
+from simulator.index.listing import DistFile
 from simulator.report.diagnosis_view import diagnosis_to_json, print_diagnosis
 
 RENDER_VERSIONS = {"3.14": "3.14.3", "3.13": "3.13.4", "3.12": "3.12.11", "3.11": "3.11.13"}

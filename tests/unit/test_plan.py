@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
+from simulator.index.session import CA_SOURCES
 from simulator.plan import build_plan as plan_mod
 from simulator.plan.build_plan import Options, make_plan
 
@@ -141,7 +142,7 @@ def test_ca_cert_is_detected_from_host_environment(
 ) -> None:
     bundle = tmp_path / "bundle.pem"
     bundle.write_text("x")
-    for name in plan_mod.CA_HOST_SOURCES:
+    for name in CA_SOURCES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     assert plan_mod.find_ca_cert(None) == (bundle, "$SSL_CERT_FILE")

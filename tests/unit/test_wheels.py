@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.index.client import (
-    DistFile,
-    PackageIndex,
+from simulator.index.client import PackageIndex
+from simulator.index.listing import DistFile
+from simulator.index.wheels import (
     find_parent_upgrade,
     first_parent_version_with_wheels,
     first_release_where,
