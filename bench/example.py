@@ -11,9 +11,9 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.common import REPO, no_progress, quiet, remove_cache_volumes, summary
+from bench.common import REPO, quiet, remove_cache_volumes, summary
 from simulator.build import engine
-from simulator.build.simulation import build_image, diagnose, simulate_service
+from simulator.build.pipeline import run_build
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, Options, make_plan
 
@@ -35,9 +35,9 @@ def bench_example(workdir: Path, runs: int) -> dict[str, object]:
             plan = make_plan(repo, options, client=client)
             plans.append(plan)
             service = plan.services[0]
-            image, base = build_image(client, plan, service, progress=no_progress)
-            result = simulate_service(client, plan, service, image=image, base=base, echo=quiet)
-            diagnosis = diagnose(plan, service, result, PackageIndex())
+            result = run_build(client, plan, service, index=PackageIndex(), echo=quiet)
+            diagnosis = result.diagnosis
+            assert diagnosis is not None, "the example's build must fail"
             if attempt:
                 seconds.append(time.perf_counter() - started)
             outcome, failure_class = result.outcome, diagnosis.failure_class

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from simulator.build import engine
-from simulator.build.simulation import build_image, diagnose, simulate_service
+from simulator.build.pipeline import RunOptions, run_build
 from simulator.check.service import planner_for
 from simulator.cli.options import (
     BaseImage,
@@ -111,52 +111,37 @@ def simulate(
     report.print_plan(plan, console)
     results = []
     verification = None
+    run_options = RunOptions(base_image=base_image, pull=not no_pull, keep=keep)
+    spinner = report.spinner(console)
     for service_plan in plan.services:
-        with console.status("preparing the build image…") as status:
-            image, base = build_image(
-                client,
-                plan,
-                service_plan,
-                base_image=base_image,
-                pull=not no_pull,
-                progress=lambda m: status.update(f"image: {m}"),
-            )
-        result = simulate_service(
+        result = run_build(
             client,
             plan,
             service_plan,
-            image=image,
-            base=base,
+            index=PackageIndex(offline=offline),
+            options=run_options,
             echo=report.make_echo(console),
-            keep=keep,
+            spinner=spinner,
         )
-        if not result.succeeded:
-            with console.status("diagnosing…"):
-                result.diagnosis = diagnose(
-                    plan, service_plan, result, PackageIndex(offline=offline)
-                )
         report.print_result(result, console)
         if result.diagnosis is not None:
             print_diagnosis(result.diagnosis, console)
         results.append(result)
         if verify:
             planner = None if offline else planner_for(network_hosts(client, network))
-            with console.status("verifying the fix…") as status:
-                verification = verify_fix(
-                    client,
-                    plan,
-                    service_plan,
-                    result,
-                    options,
-                    base_image=base_image,
-                    pull=not no_pull,
-                    keep=keep,
-                    echo=report.make_echo(console),
-                    progress=lambda m: status.update(f"image: {m}"),
-                    on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
-                    index=PackageIndex(offline=offline),
-                    planner=planner,
-                )
+            verification = verify_fix(
+                client,
+                plan,
+                service_plan,
+                result,
+                options,
+                run_options=run_options,
+                echo=report.make_echo(console),
+                spinner=spinner,
+                on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
+                index=PackageIndex(offline=offline),
+                planner=planner,
+            )
             if verification.result is not None:
                 report.print_result(verification.result, console)
             print_verification(verification, console)

@@ -6,9 +6,12 @@ anything. No colour when the stream is not a terminal (rich does that by itself)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rich.console import Console
@@ -143,6 +146,18 @@ def print_plan(plan: BuildPlan, console: Console, *, files_shown: int = 8) -> No
         console.print(f"[dim]skipped {escape(skipped['name'])} ({escape(skipped['reason'])})[/]")
     for warning in plan.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+
+
+def spinner(console: Console) -> Callable[[str], AbstractContextManager[Callable[[str], None]]]:
+    """A spinner on `console` while the user waits (the build pipeline's `Spinner`): entered
+    with a message, it yields a function that changes the message."""
+
+    @contextlib.contextmanager
+    def status(message: str) -> Iterator[Callable[[str], None]]:
+        with console.status(message) as shown:
+            yield lambda text: shown.update(text)
+
+    return status
 
 
 def make_echo(console: Console) -> Any:

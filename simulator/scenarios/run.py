@@ -32,7 +32,8 @@ import docker
 import docker.errors
 
 from simulator.build import images
-from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.build.pipeline import RunOptions, run_build
+from simulator.build.simulation import BuildResult, build_image
 from simulator.errors import RenderSimError, ScenarioError, UsageError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
@@ -52,10 +53,6 @@ REPO_LABEL = "render-sim.repo"  # set by simulate_service on its container and v
 
 def _quiet(_: str) -> None:
     """The default progress callback: say nothing."""
-
-
-def _no_echo(_kind: str, _line: str) -> None:
-    """Scenario builds echo nothing: the log goes to its file."""
 
 
 @dataclass
@@ -237,21 +234,20 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
                 )
             service = plan.services[0]
             warnings += [*service.warnings, *plan.warnings]
-            image, base = run.images.get(plan, service)
-            result = simulate_service(
+            index = PackageIndex(offline=run.offline_index or scenario.hermetic)
+            run_options = RunOptions(
+                base_image=run.base_image, pull=run.pull, volume_options=scenario.volume_options
+            )
+            result = run_build(
                 run.client,
                 plan,
                 service,
-                image=image,
-                base=base,
-                echo=_no_echo,
-                volume_options=scenario.volume_options,
+                index=index,
+                options=run_options,
+                images=lambda plan, service, _progress: run.images.get(plan, service),
             )
-            if not result.succeeded:
-                index = PackageIndex(offline=run.offline_index or scenario.hermetic)
-                result.diagnosis = diagnose(plan, service, result, index)
-                if scenario.expect.verify is not None:
-                    verification = _verify(run, scenario, plan, service, result, options, index)
+            if not result.succeeded and scenario.expect.verify is not None:
+                verification = _verify(run, scenario, plan, service, result, options, index)
     except RenderSimError as error:
         return error_result(str(error) + (f" (fix: {error.hint})" if error.hint else ""), result)
     except docker.errors.DockerException as error:
@@ -291,8 +287,7 @@ def _verify(
         service,
         result,
         options,
-        base_image=run.base_image,
-        pull=run.pull,
+        run_options=RunOptions(base_image=run.base_image, pull=run.pull),
         index=index,
         planner=planner_for(hosts),
     )

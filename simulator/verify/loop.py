@@ -24,7 +24,8 @@ from pathlib import Path
 import docker
 
 from simulator.build.buildlog import Echo
-from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.build.pipeline import DEFAULT_RUN, RunOptions, Spinner, no_spinner, run_build
+from simulator.build.simulation import BuildResult
 from simulator.check.actions import flatten
 from simulator.check.planner import FixPlan
 from simulator.config.python_version import SOURCE_ENV, SOURCE_FILE
@@ -124,11 +125,9 @@ class _Run:
         service: ServicePlan,
         options: Options,
         *,
-        base_image: str | None,
-        pull: bool,
-        keep: bool,
+        run_options: RunOptions,
         echo: Echo,
-        progress: Callable[[str], None],
+        spinner: Spinner,
         on_start: OnStart | None,
         index: PackageIndex | None,
         planner: Planner | None,
@@ -136,8 +135,8 @@ class _Run:
         self.client, self.plan, self.service = client, plan, service
         # A cold first deploy: a cache volume per copy would outlive it.
         self.options = replace(options, build_cache=False, clear_cache=False)
-        self.base_image, self.pull, self.keep = base_image, pull, keep
-        self.echo, self.progress, self.on_start = echo, progress, on_start
+        self.run_options, self.echo, self.spinner = run_options, echo, spinner
+        self.on_start = on_start
         self.index, self.planner = index, planner
         self.plan_warnings: list[str] = []
 
@@ -196,27 +195,27 @@ class _Run:
             if missed:
                 attempt.status, attempt.reason = REFUSED, missed
                 return None
+
+        def announce() -> None:
+            attempt.rounds = number
+            if self.on_start is not None:
+                self.on_start(attempt.number, attempt.fix, change, number)
+
         try:
-            image, base = build_image(
+            outcome = run_build(
                 self.client,
                 rebuilt,
                 again,
-                base_image=self.base_image,
-                pull=self.pull,
-                progress=self.progress,
+                index=self.index,
+                options=self.run_options,
+                echo=self.echo,
+                spinner=self.spinner,
+                before_run=announce,
             )
         except ImageUnavailableError as error:
             attempt.status = SKIPPED
             attempt.reason = f"this machine cannot run it: {error}"
             return None
-        if self.on_start is not None:
-            self.on_start(attempt.number, attempt.fix, change, number)
-        attempt.rounds = number
-        outcome = simulate_service(
-            self.client, rebuilt, again, image=image, base=base, echo=self.echo, keep=self.keep
-        )
-        if not outcome.succeeded:
-            outcome.diagnosis = diagnose(rebuilt, again, outcome, self.index)
         attempt.result = outcome
         return outcome
 
@@ -252,11 +251,9 @@ def verify_fix(
     result: BuildResult,
     options: Options,
     *,
-    base_image: str | None = None,
-    pull: bool = True,
-    keep: bool = False,
+    run_options: RunOptions = DEFAULT_RUN,
     echo: Echo | None = None,
-    progress: Callable[[str], None] | None = None,
+    spinner: Spinner = no_spinner,
     on_start: OnStart | None = None,
     index: PackageIndex | None = None,
     planner: Planner | None = None,
@@ -265,7 +262,8 @@ def verify_fix(
 
     `result` is the original build's (with its diagnosis); `planner(plan, service)` gives the
     planned fixes (None: only the diagnosis's). `on_start(number, fix, change, round)` is
-    called before each rebuild; `echo` gets the rebuilds' logs. Only UsageError and Ctrl-C
+    called before each rebuild; `echo` gets the rebuilds' logs; each rebuild runs through the
+    build pipeline (`build.pipeline.run_build`) with `run_options`, as the original did. Only UsageError and Ctrl-C
     escape: an engine that goes away makes a NOT_RUN verification."""
     if result.succeeded:
         return Verification(service.name, NOT_NEEDED, result)
@@ -278,11 +276,9 @@ def verify_fix(
         plan,
         service,
         options,
-        base_image=base_image,
-        pull=pull,
-        keep=keep,
+        run_options=run_options,
         echo=echo or (lambda _k, _l: None),
-        progress=progress or (lambda _: None),
+        spinner=spinner,
         on_start=on_start,
         index=index,
         planner=planner,
