@@ -26,9 +26,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from simulator.check.pip_run import run_pip
-from simulator.check.results import IndexUnavailableError, Problem, SourceBuild
+from simulator.check.results import IndexUnavailableError, SourceBuild
 from simulator.check.source_reasons import display, explain_files
-from simulator.config.dep_files import Requirements, requirement_name
+from simulator.config.dep_files import Problem, Requirements, requirement_name
 from simulator.errors import RenderSimError
 from simulator.index.client import PackageIndex
 from simulator.index.sdist import PURE, UNKNOWN

@@ -17,7 +17,7 @@ seconds and is allowed). In order:
    works with it".
 
 Configuration fixes (rootDir, a build command pointing at a missing path) come from the lint
-(`simulator.check.lint`) and are checked by resolving the service as the change would make it.
+(`simulator.plan.lint`) and are checked by resolving the service as the change would make it.
 The candidates are resolved one after the other (on two CPUs, two pip runs and their stand-in
 indexes are slower together than in turn); pages and metadata come from the run's cache.
 """
@@ -35,7 +35,6 @@ from typing import Any
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.actions import Replace, Several, pins
 from simulator.check.pip_resolve import Resolution, index_for, resolve_requirements
 from simulator.check.results import IndexUnavailableError
 from simulator.check.upgrades import (
@@ -46,6 +45,7 @@ from simulator.check.upgrades import (
     wheel_moves,
 )
 from simulator.config.dep_files import Requirements, requirement_name
+from simulator.diagnose.actions import Replace, Several, pins
 from simulator.diagnose.diagnosis import Fix, FixAction, Requirement, SetEnv
 from simulator.index.client import PackageIndex
 from simulator.render import facts

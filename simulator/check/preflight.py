@@ -36,44 +36,26 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.lint import ERROR, Lint
 from simulator.check.pip_resolve import PYPI_SIMPLE, index_for, resolve_requirements
 from simulator.check.results import (
-    REASONS,
     CheckReport,
-    IndexUnavailableError,
-    Problem,
     ServiceCheck,
     SourceBuild,
+    direct_reference,
 )
 from simulator.check.service import plan_service
 from simulator.check.source_reasons import FixMaker, display, explain_files, parent_for_fix
 from simulator.config.blueprint import find_blueprint
 from simulator.config.build_command import read_service_plan
-from simulator.config.dep_files import relative
+from simulator.config.dep_files import Problem, relative
 from simulator.config.lockfiles import Locked, read_poetry_lock, read_uv_lock
-from simulator.config.pyproject_deps import poetry_specifier
 from simulator.diagnose.diagnosis import Fix, PythonInfo
 from simulator.errors import ConfigurationError, Location
 from simulator.index.listing import DistFile
 from simulator.index.wheels import compatible_wheel
 from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.plan.lint import ERROR, Lint
 from simulator.render.target import Target
-
-__all__ = [
-    "PYPI_SIMPLE",
-    "REASONS",
-    "CheckReport",
-    "IndexUnavailableError",
-    "Problem",
-    "ServiceCheck",
-    "SourceBuild",
-    "Target",
-    "check_repo",
-    "check_service",
-    "explain_files",
-    "poetry_specifier",
-]
 
 
 def with_fixes(build: SourceBuild, fixer: FixMaker) -> SourceBuild:
@@ -189,7 +171,7 @@ def check_service(
     python = PythonInfo(service.python.version, "context", None, service.python.source)
     index = index_for(chosen_index)
     fixer = FixMaker(context, python, index)
-    builds: list[SourceBuild] = list(requirements.direct)
+    builds: list[SourceBuild] = [direct_reference(ref) for ref in requirements.direct]
     packages = 0
     methods: list[str] = []
     inputs = list(requirements.files)

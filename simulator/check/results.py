@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator.config.dep_files import DirectReference, Problem
 from simulator.diagnose.diagnosis import Fix
 
 if TYPE_CHECKING:
-    from simulator.check.lint import Lint
+    from simulator.plan.lint import Lint
 from simulator.errors import InputError
 
 #: Why a release would be built from source (`SourceBuild.reason`).
@@ -72,30 +73,18 @@ class SourceBuild:
         }
 
 
-def direct_reference(name: str, why: str, where: str) -> SourceBuild:
-    """A requirement pip builds from source on every deploy (a VCS, archive or local source
-    URL); `where` names the line that asks for it."""
+def direct_reference(reference: DirectReference) -> SourceBuild:
+    """The source build of a requirement pip builds on every deploy (a VCS, archive or local
+    source URL, found while reading the service's files)."""
     return SourceBuild(
-        name=name,
+        name=reference.name,
         version=None,
         reason="direct-reference",
-        why=why,
-        required_by=(where,),
+        why=reference.why,
+        required_by=(reference.where,),
         direct=True,
         dependencies_known=False,
     )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something that makes the install fail on Render whatever is built (no release fits, a
-    conflict, a Python the project refuses)."""
-
-    message: str
-    hint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "hint": self.hint}
 
 
 @dataclass(frozen=True)
@@ -115,7 +104,7 @@ class ServiceCheck:
     notes: tuple[str, ...] = ()  # limits of this check and options not honoured
     warnings: tuple[str, ...] = ()  # the plan's warnings (runtime.txt ignored, ...)
     seconds: float = 0.0
-    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.check.lint)
+    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.plan.lint)
     fixes: tuple[Fix, ...] = ()  # whole-service fixes, each checked by the resolver
 
     @property

@@ -13,17 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator.check.actions import SetRootDir
-from simulator.check.lint import Lint, LintInput, lint
 from simulator.check.pip_resolve import PYPI_SIMPLE, Resolution, index_for, resolve_requirements
 from simulator.check.planner import FixPlan, PlanInput, _checked_sentence, plan_fixes, reachable
 from simulator.check.results import IndexUnavailableError
 from simulator.config.build_command import read_service_plan
 from simulator.config.python_version import load_releases
+from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan.lint import Lint, LintInput, lint
 from simulator.render.target import RENDER_PYTHON_MINORS, Target
 
 CONFIG_CODES = ("missing-path", "cd-into-root-dir")

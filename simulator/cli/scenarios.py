@@ -26,7 +26,8 @@ from simulator.report.scenarios_view import (
     results_to_json,
     scenario_list_to_json,
 )
-from simulator.scenarios.manifest import DEFAULT_DIR, KINDS, discover
+from simulator.scenarios.discovery import discover
+from simulator.scenarios.manifest import DEFAULT_DIR, KINDS
 from simulator.scenarios.run import ScenarioResult, run_scenarios
 
 scenarios_app = typer.Typer(

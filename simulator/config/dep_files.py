@@ -16,7 +16,6 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.results import Problem, SourceBuild
 from simulator.errors import ConfigurationError, InputError, Location, RenderSimError
 
 if sys.version_info >= (3, 11):
@@ -127,6 +126,28 @@ def requirement_name(text: str) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something that makes the install fail on Render whatever is built (no release fits, a
+    conflict, a Python the project refuses, a requirements file that is not there)."""
+
+    message: str
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "hint": self.hint}
+
+
+@dataclass(frozen=True)
+class DirectReference:
+    """A requirement pip builds from source on every deploy (a VCS, archive or local source
+    URL): its name, why, and the line that asks for it (`where`)."""
+
+    name: str
+    why: str
+    where: str
+
+
 @dataclass
 class Requirements:
     """What one resolution installs: requirement lines, constraints, and pip options."""
@@ -139,7 +160,7 @@ class Requirements:
     pre: bool = False
     no_deps: bool = False
     no_binary: set[str] = field(default_factory=set)  # canonical names, or ":all:"
-    direct: list[SourceBuild] = field(default_factory=list)  # VCS/URL requirements
+    direct: list[DirectReference] = field(default_factory=list)  # VCS/URL requirements
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)

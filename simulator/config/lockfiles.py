@@ -20,8 +20,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.results import Problem
-from simulator.config.dep_files import read_toml, relative
+from simulator.config.dep_files import Problem, read_toml, relative
 from simulator.config.pyproject_deps import poetry_applies, poetry_specifier
 from simulator.errors import ConfigurationError, Location
 from simulator.render.target import Target

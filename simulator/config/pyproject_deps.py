@@ -11,8 +11,14 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from simulator.check.results import Problem, direct_reference
-from simulator.config.dep_files import Requirements, read_toml, relative, tomllib
+from simulator.config.dep_files import (
+    DirectReference,
+    Problem,
+    Requirements,
+    read_toml,
+    relative,
+    tomllib,
+)
 from simulator.errors import ConfigurationError, Location
 from simulator.render.target import Target
 
@@ -175,7 +181,7 @@ def poetry_requirement(
                 )
                 return None
             into.direct.append(
-                direct_reference(
+                DirectReference(
                     name,
                     f"{name} comes from {spec[key]}: it is built from source on every "
                     "deploy (its own dependencies are not checked here)",

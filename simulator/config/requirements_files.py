@@ -19,8 +19,14 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.results import Problem, direct_reference
-from simulator.config.dep_files import Requirements, location, read_text, relative
+from simulator.config.dep_files import (
+    DirectReference,
+    Problem,
+    Requirements,
+    location,
+    read_text,
+    relative,
+)
 from simulator.config.pip_options import only_binary_value
 from simulator.config.pyproject_deps import read_pyproject_requirements
 from simulator.errors import ConfigurationError, InputError, Location
@@ -250,7 +256,7 @@ class RequirementsReader:
         if _VCS.match(text) or (_URL.match(text) and not text.lower().endswith(".whl")):
             name = _name_from_url(text)
             into.direct.append(
-                direct_reference(
+                DirectReference(
                     name,
                     f"{text} is a VCS or archive URL: pip builds it from source on every "
                     "deploy (its own dependencies are not checked here)",
@@ -275,7 +281,7 @@ class RequirementsReader:
                 into.lines.append((text, where))
                 return
             into.direct.append(
-                direct_reference(
+                DirectReference(
                     requirement.name,
                     f"{requirement.name} comes from {requirement.url}: pip builds it from "
                     "source on every deploy (its own dependencies are not checked here)",
@@ -309,7 +315,7 @@ class RequirementsReader:
                 into.lines.append((path.as_uri(), where))
             else:
                 into.direct.append(
-                    direct_reference(
+                    DirectReference(
                         path.name,
                         f"{shown} is a local source archive: pip builds it on every deploy",
                         where,

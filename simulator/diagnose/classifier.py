@@ -26,7 +26,8 @@ from simulator.diagnose.culprit import CulpritFinder
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext, PythonInfo
 from simulator.diagnose.events import Event, Role
 from simulator.diagnose.evidence import evidence, no_failure, step_text, unknown_diagnosis
-from simulator.diagnose.fixes import FixInputs, build_fixes
+from simulator.diagnose.fix_inputs import FixInputs
+from simulator.diagnose.fixes import build_fixes
 from simulator.diagnose.python_in_log import RENDER_PYTHON_LINE, find_python, python_fields
 from simulator.diagnose.rules import Catalogue, Rule, Signal, render_template
 from simulator.diagnose.scan import Hit, ScannedLog

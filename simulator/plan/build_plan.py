@@ -22,11 +22,11 @@ from dotenv import dotenv_values
 from simulator import locations
 from simulator.build import images
 from simulator.build.engine import SRC_DIR, Limits
-from simulator.check.lint import Lint, LintInput, lint
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
 from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
 from simulator.index.session import host_ca_bundle
+from simulator.plan.lint import Lint, LintInput, lint
 
 RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
 CA_IN_IMAGE = "/etc/render-sim/ca-bundle.crt"
@@ -94,7 +94,7 @@ class ServicePlan:
     #: False: no base image for this Python can be found, pulled or bootstrapped here (simulate
     #: stops with exit 5); None: not known (no engine was asked)
     buildable_here: bool | None = None
-    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.check.lint)
+    lints: tuple[Lint, ...] = ()  # the build-command lint (simulator.plan.lint)
     network: str = ""  # see Options.network
     cache_key: str = ""  # the build cache this service uses ("" = none)
     clear_cache: bool = False

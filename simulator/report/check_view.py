@@ -12,11 +12,11 @@ from rich.console import Console, Group
 from rich.padding import Padding
 from rich.text import Text
 
-from simulator.check.actions import describe
-from simulator.check.lint import Lint
 from simulator.check.planner import FixPlan
 from simulator.check.results import CheckReport, ServiceCheck, SourceBuild
+from simulator.diagnose.actions import describe
 from simulator.diagnose.diagnosis import Fix
+from simulator.plan.lint import Lint
 from simulator.report.console import WARNED_BY_PLAN
 
 _SELECTED_BY = {

@@ -13,14 +13,10 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from simulator.diagnose.actions import describe
 from simulator.diagnose.diagnosis import (
-    BuildCommand,
     Diagnosis,
     Fix,
-    FixAction,
-    Pin,
-    PythonVersionFile,
-    SetEnv,
 )
 
 _PYTHON_SOURCE_LABELS = {
@@ -56,21 +52,6 @@ def _python_text(diagnosis: Diagnosis) -> Text | None:
     return text
 
 
-def action_summary(action: FixAction) -> str:
-    """One line saying what a fix's action changes, e.g. "set PYTHON_VERSION=3.13.4"."""
-    if isinstance(action, SetEnv):
-        return f"set {action.key}={action.value} on the service"
-    if isinstance(action, PythonVersionFile):
-        return f"write .python-version containing {action.value}"
-    if isinstance(action, Pin):
-        pins = [f"{action.package}{action.specifier}"]
-        pins += [f"{req.package}{req.specifier}" for req in action.also]
-        return "pin " + " and ".join(pins)
-    if isinstance(action, BuildCommand):
-        return f"build command: {action.value}"
-    return str(action.to_dict())
-
-
 def fix_block(number: int, fix: Fix) -> Group:
     title = Text(f"{number}. ", style="bold")
     title.append(fix.title, style="bold")
@@ -78,7 +59,7 @@ def fix_block(number: int, fix: Fix) -> Group:
         title.append("  ✓ checked against the package index", style="green")
     parts: list[Text | Padding] = [title, Padding(Text(fix.detail), (0, 0, 0, 3))]
     if fix.action is not None:
-        parts.append(Padding(Text("→ " + action_summary(fix.action), style="cyan"), (0, 0, 0, 3)))
+        parts.append(Padding(Text("→ " + describe(fix.action), style="cyan"), (0, 0, 0, 3)))
     return Group(*parts)
 
 

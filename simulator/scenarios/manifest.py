@@ -3,7 +3,8 @@
 `scenarios/<name>/` holds the files of a service (render.yaml, requirements.txt, ...) and one
 manifest, `scenario.yaml`: how to simulate it (`options`, the same settings as `simulate`'s
 command line), on which network, and what must come out (`expect`). This module reads and
-checks manifests and finds scenarios on disk; `scenario_run` runs them.
+checks manifests (with `scenarios.reader`); `scenarios.discovery` finds them on disk and
+`scenarios.run` runs them.
 
 A manifest is checked whole before anything runs: an unknown key, a wrong type or an
 expectation that cannot happen is a `ScenarioError` naming the file, the line and the field
@@ -12,18 +13,15 @@ expectation that cannot happen is a `ScenarioError` naming the file, the line an
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode
 
 from simulator.build.simulation import BuildResult
-from simulator.check.actions import ACTION_KINDS
+from simulator.diagnose.actions import ACTION_KINDS
 from simulator.diagnose.diagnosis import (
     FAILURE_CLASSES,
     UNKNOWN,
@@ -32,8 +30,9 @@ from simulator.diagnose.diagnosis import (
     PythonVersionFile,
 )
 from simulator.diagnose.diagnosis import SetEnv as SetEnvAction
-from simulator.errors import Location, ScenarioError, UsageError
+from simulator.errors import Location, ScenarioError
 from simulator.plan.build_plan import Options
+from simulator.scenarios.reader import TOP_KEYS, ManifestReader
 from simulator.scenarios.verify import VerifyExpectation, read_verify
 from simulator.units import parse_bytes, parse_date, parse_seconds
 
@@ -49,7 +48,6 @@ FIX_KINDS = (
 )
 FIX_KEYS = ("kind", "key", "value", "package", "specifier")
 
-TOP_KEYS = ("description", "network", "options", "expect")
 OPTION_KEYS = (
     "service",
     "created",
@@ -158,181 +156,6 @@ class Scenario:
         }
 
 
-# -- reading one manifest -----------------------------------------------------------------------
-
-
-class _Reader:
-    """Reads the YAML nodes of one manifest; every error names the file, line and field."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.shown = str(path)
-
-    def fail(self, message: str, node: Node | None, fld: str, hint: str) -> ScenarioError:
-        line = node.start_mark.line + 1 if node is not None else 0
-        return ScenarioError(message, hint=hint, where=Location(self.shown, line, fld))
-
-    def parse(self, text: str) -> Node | None:
-        loader = yaml.SafeLoader(text)
-        try:
-            return loader.get_single_node()
-        except yaml.MarkedYAMLError as error:
-            problem = ": ".join(p for p in (error.context, error.problem) if p) or "invalid YAML"
-            mark = error.problem_mark or error.context_mark
-            raise ScenarioError(
-                f"YAML syntax error: {problem}",
-                hint="fix the YAML (indent nested keys with spaces; quote values holding ': ' or '#')",
-                where=Location(self.shown, mark.line + 1 if mark else 0),
-            ) from None
-        except yaml.YAMLError as error:
-            raise ScenarioError(
-                f"YAML syntax error: {error}",
-                hint="a manifest is UTF-8 text in YAML",
-                where=Location(self.shown),
-            ) from None
-        finally:
-            loader.dispose()
-
-    def mapping(
-        self, node: Node, fld: str, known: Sequence[str] | None
-    ) -> dict[str, tuple[Node, Node]]:
-        """A mapping's entries by key (key node, value node); unknown or repeated keys fail."""
-        if not isinstance(node, MappingNode):
-            raise self.fail(
-                f"must be a mapping of keys to values, not {_kind(node)}",
-                node,
-                fld,
-                hint=f"write `{fld.rsplit('.', 1)[-1] or 'key'}:` followed by indented `key: value` lines"
-                if fld
-                else f"a manifest is a mapping with {', '.join(TOP_KEYS)}",
-            )
-        entries: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                raise self.fail(
-                    "a key must be a plain word", key_node, fld, hint="write `key: value`"
-                )
-            key = key_node.value
-            name = f"{fld}.{key}" if fld else key
-            if key in entries:
-                first = entries[key][0].start_mark.line + 1
-                raise self.fail(
-                    f"{key!r} is given twice (first on line {first})",
-                    key_node,
-                    name,
-                    hint="keep one of them",
-                )
-            if known is not None and key not in known:
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                guess = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail(
-                    f"unknown key {key!r}",
-                    key_node,
-                    name,
-                    hint=f"{guess}known keys here: {', '.join(known)}",
-                )
-            entries[key] = (key_node, value_node)
-        return entries
-
-    def text(self, node: Node, fld: str, example: str) -> str:
-        """A scalar as written (`python: 3.10` stays "3.10", not the number 3.1)."""
-        if not isinstance(node, ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            raise self.fail(
-                f"must be a single value, not {_kind(node)}",
-                node,
-                fld,
-                hint=f"write it like `{example}`",
-            )
-        return str(node.value)
-
-    def choice(self, node: Node, fld: str, choices: Sequence[str], what: str = "") -> str:
-        value = self.text(node, fld, f"{fld.rsplit('.', 1)[-1]}: {choices[0]}")
-        if value not in choices:
-            close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-            guess = f"did you mean {close[0]!r}? " if close else ""
-            raise self.fail(
-                f"{value!r} is not {what}"
-                if what
-                else f"{value!r} is not one of {', '.join(choices)}",
-                node,
-                fld,
-                hint=f"{guess}use one of: {', '.join(choices)}",
-            )
-        return value
-
-    def integer(self, node: Node, fld: str) -> int:
-        value = self.value(node)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(
-                f"must be a whole number, not {_kind(node)}",
-                node,
-                fld,
-                hint=f"write it like `{fld.rsplit('.', 1)[-1]}: 1`",
-            )
-        return value
-
-    def number(self, node: Node, fld: str) -> float:
-        value = self.value(node)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            raise self.fail(
-                f"must be a number above 0, not {_kind(node)}",
-                node,
-                fld,
-                hint=f"write it like `{fld.rsplit('.', 1)[-1]}: 2`",
-            )
-        return float(value)
-
-    def strings(self, node: Node, fld: str) -> tuple[str, ...]:
-        if not isinstance(node, SequenceNode):
-            raise self.fail(
-                f"must be a list of texts, not {_kind(node)}",
-                node,
-                fld,
-                hint=f'write it like `{fld.rsplit(".", 1)[-1]}: ["first text", "second text"]`',
-            )
-        out = []
-        for i, item in enumerate(node.value):
-            value = self.text(item, f"{fld}[{i}]", "- some text")
-            if not value:
-                raise self.fail(
-                    "is empty (an empty text is found in every log)",
-                    item,
-                    f"{fld}[{i}]",
-                    hint="remove it, or write the text that must be there",
-                )
-            out.append(value)
-        return tuple(out)
-
-    def value(self, node: Node) -> Any:
-        loader = yaml.SafeLoader("")
-        try:
-            return loader.construct_object(node, deep=True)
-        except yaml.MarkedYAMLError as error:
-            raise self.fail(
-                f"cannot be read: {error.problem}", node, "", hint="check the value"
-            ) from None
-        finally:
-            loader.dispose()
-
-    def unit(self, node: Node, fld: str, parse: Any) -> Any:
-        """A size, duration or date, read as on the command line (`512m`, `30s`, `2026-03-01`)."""
-        text = self.text(node, fld, f"{fld.rsplit('.', 1)[-1]}: ...")
-        try:
-            return parse(text)
-        except UsageError as error:
-            raise self.fail(error.message, node, fld, hint=error.hint or "") from None
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == "tag:yaml.org,2002:null":
-        return "empty"
-    return f"{node.value!r}"
-
-
 def load_scenario(path: Path) -> Scenario:
     """Read and check the scenario in folder `path` (or its `scenario.yaml`)."""
     folder = path.parent if path.name == MANIFEST else path
@@ -342,7 +165,7 @@ def load_scenario(path: Path) -> Scenario:
             f"scenario folder {folder} has no {MANIFEST}",
             hint=f"add {manifest} with at least `{EXAMPLE}`",
         )
-    reader = _Reader(manifest)
+    reader = ManifestReader(manifest)
     try:
         text = manifest.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -384,7 +207,7 @@ def load_scenario(path: Path) -> Scenario:
     )
 
 
-def _options(reader: _Reader, node: Node | None, network: str) -> tuple[Options, int | None]:
+def _options(reader: ManifestReader, node: Node | None, network: str) -> tuple[Options, int | None]:
     """The build's options, and `tmp_size` (which is the scenario's, not simulate's)."""
     values: dict[str, Any] = {}
     tmp_size: int | None = None
@@ -426,7 +249,7 @@ def _options(reader: _Reader, node: Node | None, network: str) -> tuple[Options,
     ), tmp_size
 
 
-def _expectation(reader: _Reader, node: Node) -> Expectation:
+def _expectation(reader: ManifestReader, node: Node) -> Expectation:
     entries = reader.mapping(node, "expect", EXPECT_KEYS)
     if "outcome" not in entries:
         raise reader.fail(
@@ -472,7 +295,7 @@ def _expectation(reader: _Reader, node: Node) -> Expectation:
     return Expectation(**values)
 
 
-def _fix(reader: _Reader, node: Node) -> dict[str, str]:
+def _fix(reader: ManifestReader, node: Node) -> dict[str, str]:
     entries = reader.mapping(node, "expect.fix", FIX_KEYS)
     fix = {
         key: reader.text(value, f"expect.fix.{key}", f"{key}: ...")
@@ -488,83 +311,3 @@ def _fix(reader: _Reader, node: Node) -> dict[str, str]:
             hint="give the keys the top fix's action must have, e.g. {kind: set-env, key: PYTHON_VERSION}",
         )
     return fix
-
-
-# -- finding scenarios --------------------------------------------------------------------------
-
-
-def discover(
-    dirs: Sequence[Path], names: Sequence[str] = (), kind: str | None = None
-) -> list[Scenario]:
-    """The scenarios under `dirs` (folders holding a scenario.yaml), checked, sorted by name.
-
-    `names` picks some (exact names or shell patterns such as `rust-*`); `kind` keeps only
-    "hermetic" or "online" ones. A name that matches nothing, a named folder without a
-    manifest and one name in two directories are errors, never an empty run.
-    """
-    if kind is not None and kind not in KINDS:
-        raise UsageError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    if not dirs:
-        raise UsageError("no scenario directory given", hint="pass --dir DIR")
-    found: dict[str, Path] = {}
-    bare: dict[str, Path] = {}  # folders without a manifest
-    for directory in dirs:
-        if not directory.is_dir():
-            raise ScenarioError(
-                f"scenario directory {directory} does not exist",
-                hint="pass --dir DIR: a folder of scenario folders, each with a scenario.yaml",
-            )
-        if (directory / MANIFEST).is_file():
-            folders = [directory]  # the directory is one scenario itself
-        else:
-            folders = sorted(
-                p for p in directory.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-            )
-        for folder in folders:
-            name = folder.name
-            if not (folder / MANIFEST).is_file():
-                bare.setdefault(name, folder)
-                continue
-            if name in found and found[name].resolve() != folder.resolve():
-                raise ScenarioError(
-                    f"two scenarios are named {name!r}: {found[name] / MANIFEST} and "
-                    f"{folder / MANIFEST}",
-                    hint="a scenario's name is its folder's name: rename one of the folders",
-                )
-            found[name] = folder
-    chosen = _select(found, bare, names, dirs)
-    scenarios = [load_scenario(found[name]) for name in chosen]
-    return [s for s in scenarios if kind is None or s.kind == kind]
-
-
-def _select(
-    found: Mapping[str, Path], bare: Mapping[str, Path], names: Sequence[str], dirs: Sequence[Path]
-) -> list[str]:
-    if not names:
-        return sorted(found)
-    chosen: list[str] = []
-    where = ", ".join(str(d) for d in dirs)
-    for name in names:
-        if name in found:
-            matches = [name]
-        elif name in bare:
-            raise ScenarioError(
-                f"scenario folder {bare[name]} has no {MANIFEST}",
-                hint=f"add {bare[name] / MANIFEST} with at least `{EXAMPLE}`",
-            )
-        elif any(c in name for c in "*?["):
-            matches = sorted(n for n in found if fnmatch.fnmatchcase(n, name))
-            if not matches:
-                raise ScenarioError(
-                    f"no scenario matches {name!r} in {where}",
-                    hint=f"scenarios there: {', '.join(sorted(found)) or 'none'}",
-                )
-        else:
-            close = difflib.get_close_matches(name, list(found), n=1, cutoff=0.6)
-            guess = f"did you mean {close[0]!r}? " if close else ""
-            raise ScenarioError(
-                f"no scenario named {name!r} in {where}",
-                hint=f"{guess}scenarios there: {', '.join(sorted(found)) or 'none'}",
-            )
-        chosen += [m for m in matches if m not in chosen]
-    return chosen

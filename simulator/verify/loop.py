@@ -26,9 +26,9 @@ import docker
 from simulator.build.buildlog import Echo
 from simulator.build.pipeline import DEFAULT_RUN, RunOptions, Spinner, no_spinner, run_build
 from simulator.build.simulation import BuildResult
-from simulator.check.actions import flatten
 from simulator.check.planner import FixPlan
 from simulator.config.python_version import SOURCE_ENV, SOURCE_FILE
+from simulator.diagnose.actions import flatten
 from simulator.diagnose.diagnosis import Diagnosis, Fix, FixAction, PythonVersionFile, SetEnv
 from simulator.errors import ImageUnavailableError, RenderSimError, UsageError
 from simulator.index.client import PackageIndex

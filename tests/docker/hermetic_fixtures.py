@@ -20,7 +20,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.scenarios.manifest import discover
+from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult, run_scenarios
 from tests.hermetic import backends, packages, tls
 

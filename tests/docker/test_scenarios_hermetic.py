@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.scenarios.manifest import discover
+from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult
 from tests.hermetic import packages
 

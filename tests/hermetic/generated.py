@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 
 from simulator.diagnose.diagnosis import FAILURE_CLASSES, RUNTIME_CLASSES
-from simulator.scenarios.manifest import discover
+from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult
 from tests.hermetic.wrappers import BuildOutput, build_output, wrappers_for
 

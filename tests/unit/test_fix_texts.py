@@ -13,7 +13,8 @@ from simulator.check.service import render_versions
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.conflict import Conflict
 from simulator.diagnose.diagnosis import DiagnosisContext, Fix, PackageRef, PythonInfo
-from simulator.diagnose.fixes import FixInputs, build_fixes
+from simulator.diagnose.fix_inputs import FixInputs
+from simulator.diagnose.fixes import build_fixes
 from simulator.diagnose.python_in_log import python_fields
 from simulator.diagnose.rules import FixTemplate
 from simulator.diagnose.scan import ScannedLog

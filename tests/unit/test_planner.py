@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from index_fixture import CP313, CP314, LocalIndex
 
-from simulator.check.actions import Replace
 from simulator.check.pip_resolve import resolve_requirements
 from simulator.check.planner import PlanInput, load_swaps, plan_fixes, reachable
 from simulator.check.service import render_versions
 from simulator.config.dep_files import Requirements
+from simulator.diagnose.actions import Replace
 from simulator.diagnose.diagnosis import Fix, Pin, Requirement, SetEnv
 from simulator.render.target import Target
 from tests.hermetic.cli_support import cli_argv, cli_env

@@ -15,18 +15,15 @@ import pytest
 from index_fixture import CP313, CP314, LocalIndex
 from rich.console import Console
 
-from simulator.check.preflight import (
-    CheckReport,
-    Target,
-    check_repo,
-    explain_files,
-    poetry_specifier,
-)
+from simulator.check.preflight import check_repo, explain_files
+from simulator.check.results import CheckReport
 from simulator.config import python_version
+from simulator.config.pyproject_deps import poetry_specifier
 from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.errors import ConfigurationError, InputError
 from simulator.plan import build_plan as plan_mod
 from simulator.plan.build_plan import Options
+from simulator.render.target import Target
 from simulator.report.check_view import check_to_json, print_check
 
 CREATED = date(2026, 3, 1)  # a service created then gets Render's default Python 3.14.3

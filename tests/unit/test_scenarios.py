@@ -16,7 +16,8 @@ from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
 from simulator.errors import ConfigurationError, ScenarioError, UsageError
 from simulator.plan.build_plan import Options
-from simulator.scenarios.manifest import MANIFEST, Expectation, Scenario, discover, load_scenario
+from simulator.scenarios.discovery import discover
+from simulator.scenarios.manifest import MANIFEST, Expectation, Scenario, load_scenario
 from simulator.scenarios.run import (
     FIXTURES_NEEDED,
     ScenarioResult,

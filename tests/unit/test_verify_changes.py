@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.check.actions import Replace, SetRootDir, Several
 from simulator.check.planner import FixPlan
 from simulator.config.blueprint import load_blueprint
+from simulator.diagnose.actions import Replace, SetRootDir, Several
 from simulator.diagnose.diagnosis import Diagnosis, Fix, Pin, SetEnv
 from simulator.plan.build_plan import Options, make_plan
 from simulator.verify.blueprint_edit import BlueprintNotEditable, set_env_var, set_service_key

@@ -1,4 +1,5 @@
-"""Fix actions the planner and the lint add to the diagnosis's (simulator.diagnosis).
+"""Fix actions the planner and the lint add to the diagnosis's (`diagnose.diagnosis`), and
+`describe`, the one line that says what any action changes.
 
 Like `SetEnv` or `Pin`, each is plain data that `simulate --verify-fix` can apply to a copy of
 the repo:
@@ -13,7 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from simulator.diagnose.diagnosis import FixAction, Pin, Requirement
+from simulator.diagnose.diagnosis import (
+    BuildCommand,
+    FixAction,
+    Pin,
+    PythonVersionFile,
+    Requirement,
+    SetEnv,
+)
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,20 @@ ACTION_KINDS = (SetRootDir.kind, Replace.kind, Several.kind)
 
 def describe(action: FixAction) -> str:
     """One line saying what an action changes ("set rootDir: backend in render.yaml")."""
-    from simulator.report.diagnosis_view import action_summary
-
     if isinstance(action, SetRootDir):
         return f"set rootDir: {action.value} (the service's Root Directory)"
     if isinstance(action, Replace):
         return f"replace {action.package} with {action.requirement}"
     if isinstance(action, Several):
         return "; ".join(describe(step) for step in action.steps)
-    return action_summary(action)
+    if isinstance(action, SetEnv):
+        return f"set {action.key}={action.value} on the service"
+    if isinstance(action, PythonVersionFile):
+        return f"write .python-version containing {action.value}"
+    if isinstance(action, Pin):
+        pins = [f"{action.package}{action.specifier}"]
+        pins += [f"{req.package}{req.specifier}" for req in action.also]
+        return "pin " + " and ".join(pins)
+    if isinstance(action, BuildCommand):
+        return f"build command: {action.value}"
+    return str(action.to_dict())

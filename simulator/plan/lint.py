@@ -30,10 +30,10 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from simulator.check.actions import SetRootDir
 from simulator.config.build_command import pip_install_args, shell_commands
 from simulator.config.pip_options import PipParserUnavailable, PipUsageError, parse_install
 from simulator.config.python_version import runtime_txt_request
+from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, FixAction, SetEnv
 
 ERROR = "error"  # the build fails on Render because of it
