@@ -19,6 +19,7 @@ import docker
 from simulator.build import images as images_mod
 from simulator.build.buildlog import Echo
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
+from simulator.build.timeline import Timeline
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, ServicePlan
 
@@ -96,7 +97,8 @@ def run_build(
     for the service's Python, and the engine's errors as `BuildContainer` does.
     """
     find = images or default_images(client, options)
-    with spinner("preparing the build image…") as update:
+    timeline = Timeline()  # the phases, from the image to the diagnosis (the HTML report's)
+    with spinner("preparing the build image…") as update, timeline.phase("image"):
         image, base = find(plan, service, lambda message: update(f"image: {message}"))
     if before_run is not None:
         before_run()
@@ -109,6 +111,7 @@ def run_build(
         echo=echo,
         keep=options.keep,
         volume_options=options.volume_options,
+        timeline=timeline,
     )
     if not result.succeeded:
         with spinner("diagnosing…"):

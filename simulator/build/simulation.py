@@ -26,6 +26,8 @@ from simulator.build.engine import (
     prepare_cache,
     reap_orphans,
 )
+from simulator.build.memory import MemorySampler, MemoryTrace
+from simulator.build.timeline import Timeline
 from simulator.config import python_version, source
 from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
@@ -63,6 +65,10 @@ class BuildResult:
     last_error_lines: list[str] = field(default_factory=list)
     log_text: str = ""
     diagnosis: Diagnosis | None = None
+    # when each phase ran, the memory the build used over time, and the HTML report's path
+    timeline: Timeline = field(default_factory=Timeline)
+    memory: MemoryTrace | None = None
+    report_path: Path | None = None
 
     OUTCOMES = ("succeeded", "failed", "out-of-memory", "timeout", "no-output")
 
@@ -83,6 +89,9 @@ class BuildResult:
             "event": self.event,
             "last_error_lines": self.last_error_lines,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+            "phases": self.timeline.to_dict(),
+            "memory": self.memory.to_dict() if self.memory else None,
+            "report": str(self.report_path) if self.report_path else None,
         }
 
 
@@ -120,14 +129,19 @@ def simulate_service(
     echo: Echo,
     keep: bool = False,
     volume_options: Mapping[str, Mapping[str, str]] | None = None,
+    timeline: Timeline | None = None,
 ) -> BuildResult:
     """Run `service`'s build command as Render would, and say how it ended.
 
     `volume_options` (local volume driver options per mount point, see `BuildContainer`) gives
-    the build a different disk, e.g. a small one.
+    the build a different disk, e.g. a small one. `timeline` is the simulation's (the image
+    phase already in it, see `pipeline.run_build`); the container's phases are added to it, and
+    the build's memory is sampled from the container while it lives (`MemorySampler`).
     """
     log_path = log_path_for(plan.git.slug, service.name)
     started = time.monotonic()
+    timeline = timeline or Timeline()
+    memory: MemoryTrace | None = None
     with BuildLog(log_path, service.secrets(), echo) as log:
         reaped = sum(map(len, reap_orphans(client)))
         if reaped:
@@ -154,32 +168,47 @@ def simulate_service(
         labels = {"render-sim.service": service.name, "render-sim.repo": str(plan.repo)}
         cache = _prepare_cache(client, service, log)
         try:
-            with BuildContainer(
-                client,
-                image,
-                limits=service.limits,
-                labels=labels,
-                keep=keep,
-                network=service.network,
-                cache_volume=cache,
-                volume_options=volume_options or {},
-            ) as box:
+            timeline.begin("container")
+            with (
+                BuildContainer(
+                    client,
+                    image,
+                    limits=service.limits,
+                    labels=labels,
+                    keep=keep,
+                    network=service.network,
+                    cache_volume=cache,
+                    volume_options=volume_options or {},
+                ) as box,
+                MemorySampler(
+                    client, box.container.id, service.limits.memory_bytes, timeline.now
+                ) as sampler,
+            ):
+                memory = sampler.trace
+                timeline.begin("copy")
                 box.copy_into(source.archive(plan.repo, service.files), SRC_DIR)
                 lines = service.render_log_lines()
                 for line in lines[:3]:
                     log.render(line)
+                timeline.begin("venv")
                 setup = _create_venv(box, service)
                 if setup is not None:
+                    timeline.end()
                     log.output(setup)
-                    return _finish(log, service, image, base, started, ExecResult(1, 0.0))
+                    return _finish(
+                        log, service, image, base, started, ExecResult(1, 0.0), timeline, memory
+                    )
                 for line in lines[3:]:
                     log.render(line)
+                timeline.begin("build command")
                 result = box.run(
                     service.build_command,
                     service.build_env(),
                     workdir=service.workdir,
                     on_output=_Watcher(log).output,
                 )
+                timeline.begin("container removal")
+            timeline.end()
         except EngineLostError as error:
             log.note(f"the build stopped here: {error}")  # the saved log says how it ended
             raise
@@ -190,7 +219,7 @@ def simulate_service(
                 f"running ({shown}): Render ends the build when its command exits, so they "
                 "were stopped with the container"
             )
-        return _finish(log, service, image, base, started, result)
+        return _finish(log, service, image, base, started, result, timeline, memory)
 
 
 class _Watcher:
@@ -256,7 +285,8 @@ def diagnose(
     text = result.log_text
     if result.event:
         text += "\n" + result.event
-    return classify(text, diagnosis_context(plan, service), index)
+    with result.timeline.phase("diagnosis"):
+        return classify(text, diagnosis_context(plan, service), index)
 
 
 def _create_venv(box: BuildContainer, service: ServicePlan) -> str | None:
@@ -282,6 +312,8 @@ def _finish(
     base: images.BaseImage,
     started: float,
     result: ExecResult,
+    timeline: Timeline,
+    memory: MemoryTrace | None,
 ) -> BuildResult:
     limit_text = memory_text(service.limits.memory_bytes, sep="")
     if result.oom_killed:
@@ -302,6 +334,9 @@ def _finish(
     else:
         outcome = "failed"
         event = f"Exited with status {result.exit_code} while building your code."
+    if memory is not None:  # the cgroup's own figures, read after the run, complete the samples
+        memory.peak_bytes = result.peak_memory_bytes
+        memory.oom_killed = result.oom_killed
     if outcome == "succeeded":
         log.render("==> Build successful 🎉")
     else:
@@ -321,6 +356,8 @@ def _finish(
         event=event,
         last_error_lines=[] if outcome == "succeeded" else last_error_lines(log.lines),
         log_text=log.text(),
+        timeline=timeline,
+        memory=memory,
     )
 
 
