@@ -65,6 +65,11 @@ def log_path_for(slug: str, service: str, when: datetime | None = None) -> Path:
     return locations.subdir("logs") / f"{safe}-{stamp}.log"
 
 
+def report_path_for(log_path: Path) -> Path:
+    """Where a simulation's HTML report goes: beside its saved log, with the same name."""
+    return log_path.with_suffix(".html")
+
+
 def _create(path: Path) -> tuple[Path, TextIO]:
     """A new file at `path`, or beside it with a number when another run took that name.
 

@@ -35,7 +35,7 @@ from simulator.errors import BUILD_FAILED, UsageError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import make_plan
 from simulator.report import console as report
-from simulator.report import github_actions
+from simulator.report import github_actions, html
 from simulator.report.diagnosis_view import print_diagnosis
 from simulator.report.verify_view import print_start, print_verification
 from simulator.verify.loop import verify_fix
@@ -82,6 +82,14 @@ def simulate(
             "then the diagnosis's) on a copy of the repo until one builds: exit 0 when one passes.",
         ),
     ] = False,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write the HTML report here (plan, log, diagnosis, memory over time, "
+            "phases); one is always saved beside the log.",
+        ),
+    ] = None,
 ) -> None:
     """Run the service's build as Render would, stream its log, and report how it ended."""
     options = build_options(
@@ -99,6 +107,8 @@ def simulate(
         no_ca,
     )
     options = replace(options, network=network, build_cache=not no_cache, clear_cache=clear_cache)
+    if report_file is not None:
+        html.check_report_path(report_file)
     console = report.stderr_console() if json_out else report.stdout_console()
     client = engine.connect()
     plan = make_plan(repo, options, client=client)
@@ -110,6 +120,7 @@ def simulate(
         )
     report.print_plan(plan, console)
     results = []
+    runs: list[html.ServiceRun] = []
     verification = None
     run_options = RunOptions(base_image=base_image, pull=not no_pull, keep=keep)
     spinner = report.spinner(console)
@@ -127,27 +138,39 @@ def simulate(
         if result.diagnosis is not None:
             print_diagnosis(result.diagnosis, console)
         results.append(result)
+        verification = None
         if verify:
             planner = None if offline else planner_for(network_hosts(client, network))
-            verification = verify_fix(
-                client,
-                plan,
-                service_plan,
-                result,
-                options,
-                run_options=run_options,
-                echo=report.make_echo(console),
-                spinner=spinner,
-                on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
-                index=PackageIndex(offline=offline),
-                planner=planner,
-            )
+            with result.timeline.phase("verify fix"):
+                verification = verify_fix(
+                    client,
+                    plan,
+                    service_plan,
+                    result,
+                    options,
+                    run_options=run_options,
+                    echo=report.make_echo(console),
+                    spinner=spinner,
+                    on_start=lambda n, f, c, r: print_start(console, n, f, c, r),
+                    index=PackageIndex(offline=offline),
+                    planner=planner,
+                )
             if verification.result is not None:
                 report.print_result(verification.result, console)
             print_verification(verification, console)
+        run = html.ServiceRun(service_plan, result, verification)
+        runs.append(run)
+        result.report_path = html.save_beside_log(plan, run)
+        if result.report_path is not None:
+            console.print(f"Report: {result.report_path}", markup=False, highlight=False)
+        else:
+            console.print(f"warning: no report written beside {result.log_path}", markup=False)
     data: dict[str, Any] = {"plan": plan.to_dict(), "results": [r.to_dict() for r in results]}
     if verification is not None:
         data["verify_fix"] = verification.to_dict()
+    if report_file is not None:
+        data["report"] = str(html.save_requested(report_file, plan, runs))
+        console.print(f"Report: {data['report']}", markup=False, highlight=False)
     if json_out:
         report.print_json(data)
     github_actions.publish_build(data, json_out=json_out)

@@ -9,8 +9,9 @@ pieces a second apart with a line on stderr in between (stdout and stderr must b
 lines apart, or the pieces land on two lines), a multi-line value (a PEM-like key) line by line,
 in a Python traceback.
 
-Every output is checked: the live log (stdout), the saved log file, `--json` (plan, result,
-last error lines, diagnosis evidence) and the JUnit XML of `render-sim scenarios run --junit`.
+Every output is checked: the live log (stdout), the saved log file, the HTML report beside it,
+`--json` (plan, result, last error lines, diagnosis evidence) and the JUnit XML of
+`render-sim scenarios run --junit`.
 """
 
 from __future__ import annotations
@@ -137,6 +138,13 @@ def test_saved_log_files_show_no_secret(runs: Runs) -> None:
         text = path.read_text(encoding="utf-8")
         assert "prompted=<" in text, text[-2000:]  # the build's lines are in it
         assert_no_secret(text, str(path))
+
+
+def test_html_report_shows_no_secret(runs: Runs) -> None:
+    path = Path(runs.result["report"])
+    text = path.read_text(encoding="utf-8")
+    assert "prompted=&lt;" in text, text[-2000:]  # the build's lines are in it
+    assert_no_secret(text, str(path))
 
 
 def test_docker_events_show_no_secret(runs: Runs) -> None:
