@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REPO ?= examples/fastapi-pydantic
 ARGS ?=
 
-.PHONY: setup engine simulate scenarios test test-unit test-docker test-scenarios bench lint clean help
+.PHONY: setup engine browser simulate scenarios test test-unit test-docker test-scenarios bench lint clean help
 
 help:
 	@echo "make simulate [REPO=path] [ARGS='--service web']  simulate a repo (default: the shipped example)"
@@ -26,13 +26,16 @@ setup: $(BIN)/.installed
 engine:
 	@bash scripts/ensure-docker.sh
 
+browser:
+	@bash scripts/ensure-chromium.sh
+
 simulate: setup engine
 	$(BIN)/render-sim simulate $(REPO) $(ARGS)
 
 scenarios: setup engine
 	$(BIN)/render-sim scenarios run --kind online --jobs 2 $(ARGS)
 
-test: setup engine
+test: setup engine browser
 	$(BIN)/python -m pytest
 
 test-unit: setup
