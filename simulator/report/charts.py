@@ -147,9 +147,9 @@ def memory_chart(
             f'y="{scale.top}" width="{_fmt(max(x1 - x0, 0.5))}" '
             f'height="{_fmt(scale.bottom - scale.top)}" fill="{fill}" fill-opacity="0.10"/>'
         )
-        if x1 - x0 > 7 * len(phase.name):
+        if x1 - x0 > 7 * len(phase.name):  # named above the plot, clear of the limit's label
             parts.append(
-                f'<text x="{_fmt(x0 + 4)}" y="{scale.top + 12}" {FONT} fill="#555">'
+                f'<text x="{_fmt(x0 + 4)}" y="{scale.top - 6}" {FONT} fill="#555">'
                 f"{escape(phase.name)}</text>"
             )
     parts += _axes(scale)
