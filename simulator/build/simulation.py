@@ -26,7 +26,7 @@ from simulator.build.engine import (
     prepare_cache,
     reap_orphans,
 )
-from simulator.config import python_version, source
+from simulator.config import python_releases, source
 from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import DockerUnavailableError, EngineLostError
@@ -235,7 +235,7 @@ def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext
     """What the plan knows that a log alone does not: the Python and why, runtime.txt, ..."""
     root = plan.repo / service.root_dir if service.root_dir else plan.repo
     runtime_txt = root / "runtime.txt" if (root / "runtime.txt").is_file() else None
-    releases = python_version.load_releases()
+    releases = python_releases.load_releases()
     minors = sorted(
         {f"{v[0]}.{v[1]}" for v in releases.versions}, key=lambda m: tuple(map(int, m.split(".")))
     )

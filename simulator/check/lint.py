@@ -33,7 +33,7 @@ from packaging.utils import canonicalize_name
 from simulator.check.actions import SetRootDir
 from simulator.config.build_command import pip_install_args, shell_commands
 from simulator.config.pip_options import PipParserUnavailable, PipUsageError, parse_install
-from simulator.config.python_version import runtime_txt_request
+from simulator.config.python_version_warnings import runtime_txt_request
 from simulator.diagnose.diagnosis import BuildCommand, FixAction, SetEnv
 
 ERROR = "error"  # the build fails on Render because of it

@@ -19,7 +19,7 @@ from simulator.check.pip_resolve import PYPI_SIMPLE, Resolution, index_for, reso
 from simulator.check.planner import FixPlan, PlanInput, _checked_sentence, plan_fixes, reachable
 from simulator.check.results import IndexUnavailableError
 from simulator.config.build_command import read_service_plan
-from simulator.config.python_version import load_releases
+from simulator.config.python_releases import load_releases
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError
 from simulator.index.client import RENDER_PYTHON_MINORS, PackageIndex

@@ -27,7 +27,7 @@ from simulator.build.buildlog import Echo
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.check.actions import flatten
 from simulator.check.planner import FixPlan
-from simulator.config.python_version import SOURCE_ENV, SOURCE_FILE
+from simulator.config.version_requests import SOURCE_ENV, SOURCE_FILE
 from simulator.diagnose.diagnosis import Diagnosis, Fix, FixAction, PythonVersionFile, SetEnv
 from simulator.errors import ImageUnavailableError, RenderSimError, UsageError
 from simulator.index.client import PackageIndex

@@ -28,8 +28,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.config.blueprint import RUNTIMES, Blueprint, load_blueprint
-from simulator.config.python_version import choose_python, load_releases, read_python_version_file
+from simulator.config.blueprint import Blueprint, load_blueprint
+from simulator.config.python_releases import load_releases
+from simulator.config.python_version import choose_python
+from simulator.config.services import RUNTIMES
+from simulator.config.version_requests import read_python_version_file
 from simulator.diagnose.catalogue import load_rules
 from simulator.diagnose.diagnosis import Diagnosis
 from simulator.diagnose.explain import decode_log, explain, explain_file, read_log

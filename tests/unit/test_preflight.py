@@ -22,7 +22,7 @@ from simulator.check.preflight import (
     explain_files,
     poetry_specifier,
 )
-from simulator.config import python_version
+from simulator.config import python_releases
 from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.errors import ConfigurationError, InputError
 from simulator.plan import build_plan as plan_mod
@@ -30,7 +30,7 @@ from simulator.plan.build_plan import Options
 from simulator.report.check_view import check_to_json, print_check
 
 CREATED = date(2026, 3, 1)  # a service created then gets Render's default Python 3.14.3
-NEWEST_313 = python_version.load_releases().newest("3.13") or "3.13.x"
+NEWEST_313 = python_releases.load_releases().newest("3.13") or "3.13.x"
 MUSL314 = "cp314-cp314-musllinux_1_2_x86_64"
 
 
