@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dotenv import dotenv_values
 
 from simulator import locations
 from simulator.build import images
@@ -26,7 +25,8 @@ from simulator.build.engine import SRC_DIR, Limits
 from simulator.check.lint import Lint, LintInput, lint
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
-from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
+from simulator.config.env_file import read_env_file
+from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 
 RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
 CA_IN_IMAGE = "/etc/render-sim/ca-bundle.crt"
@@ -219,21 +219,6 @@ def default_tool_version(tool: str, created: date) -> str:
 
 
 # -- inputs -----------------------------------------------------------------------------------
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """A dotenv file (KEY=VALUE, `export`, quotes, comments): every value is treated as secret."""
-    if not path.is_file():
-        raise UsageError(
-            f"env file {path} does not exist", hint="pass an existing file to --env-file"
-        )
-    values = dotenv_values(path)
-    bad = [k for k, v in values.items() if v is None]
-    if bad:
-        raise ConfigurationError(
-            f"{', '.join(bad)} has no value (write KEY=VALUE)", where=Location(str(path))
-        )
-    return {k: str(v) for k, v in values.items()}
 
 
 def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | None, str]:
