@@ -27,6 +27,7 @@ from simulator.build.engine import (
     reap_orphans,
 )
 from simulator.config import python_releases, source
+from simulator.config.python_version_warnings import runtime_txt_request
 from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import DockerUnavailableError, EngineLostError
@@ -243,7 +244,7 @@ def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext
         python_version=service.python.version,
         python_source=service.python.source,
         runtime_txt_exists=runtime_txt is not None,
-        runtime_txt=runtime_txt.read_text(errors="replace").strip()[:100] if runtime_txt else None,
+        runtime_txt=runtime_txt_request(runtime_txt, plan.repo) if runtime_txt else None,
         build_command=service.build_command,
         render_versions={m: v for m in minors if (v := releases.newest(m))},
     )

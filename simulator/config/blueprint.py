@@ -23,6 +23,7 @@ from typing import Any
 from simulator.config.blueprint_fields import Fields
 from simulator.config.env_vars import EnvVarReader, Group
 from simulator.config.services import Service, ServiceReader, SkippedService
+from simulator.config.source import inside_repo, outside_repo_error
 from simulator.config.yaml_lines import LineMapping, parse_yaml
 from simulator.errors import ConfigurationError, Location
 
@@ -77,10 +78,15 @@ class Blueprint:
 
 
 def find_blueprint(repo: Path) -> Path | None:
-    """The Blueprint Render would read in `repo`: render.yaml, else render.yml."""
+    """The Blueprint Render would read in `repo`: render.yaml, else render.yml.
+
+    A Blueprint that is a link to a file outside the repo is an error: it is never read.
+    """
     for name in BLUEPRINT_NAMES:
         candidate = repo / name
         if candidate.is_file():
+            if not inside_repo(repo, candidate):
+                raise outside_repo_error(repo, candidate, "Blueprint")
             return candidate
     return None
 

@@ -27,6 +27,7 @@ from simulator.config.python_version_warnings import (
     runtime_txt_warnings,
     shadowed_file_warning,
 )
+from simulator.config.source import inside_repo, outside_repo_error
 from simulator.config.version_requests import (
     DOCS_URL,
     RENDER_CHECKOUT,
@@ -127,9 +128,13 @@ def find_python_version_file(repo_root: Path, root_dir: str = "") -> Path | None
     Render's logs only ever show the repository root's file; reading the service root's
     first follows what Render does for Node (`.nvmrc` in the rootDir) and for uv
     (`uv.lock` in the service root), and is not confirmed for Python.
+
+    A `.python-version` that is a link to a file outside the repo is an error: it is never read.
     """
     for directory in service_then_repo(repo_root, root_dir):
         candidate = directory / SOURCE_FILE
         if candidate.is_file():
+            if not inside_repo(repo_root, candidate):
+                raise outside_repo_error(repo_root, candidate, SOURCE_FILE)
             return candidate
     return None

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulator.config.python_releases import SERIES, CPythonReleases, parse_version, series_of
+from simulator.config.source import inside_repo
 from simulator.config.version_requests import (
     SOURCE_FILE,
     read_python_version_file,
     service_then_repo,
-    shorten,
     shown_path,
 )
 from simulator.errors import ConfigurationError
@@ -89,7 +89,7 @@ def runtime_txt_warnings(
         if not path.is_file():
             continue
         shown = shown_path(repo_root, path)
-        asks = runtime_txt_request(path)
+        asks = runtime_txt_request(path, repo_root)
         used = f"{choice.version} ({choice.log_suffix.strip('()')})"
         same = asks == choice.version or (
             SERIES.fullmatch(asks) is not None and series_of(choice.version) == asks
@@ -111,8 +111,14 @@ def runtime_txt_warnings(
     return warnings
 
 
-def runtime_txt_request(path: Path) -> str:
-    """What a runtime.txt asks for: `python-3.11.9` -> `3.11.9`, else the text itself."""
+def runtime_txt_request(path: Path, repo_root: Path) -> str:
+    """What a runtime.txt asks for: `python-3.11.9` -> `3.11.9`, else what it holds in words.
+
+    Its text is never given back as it is: a runtime.txt that is a link to a host file is not
+    read, and a first line that is not `python-X.Y[.Z]` is described, not quoted.
+    """
+    if not inside_repo(repo_root, path):
+        return "(nothing render-sim reads: it leads outside the repository)"
     try:
         text = path.read_bytes().decode("utf-8-sig", errors="replace")
     except OSError:
@@ -121,4 +127,4 @@ def runtime_txt_request(path: Path) -> str:
     if not lines:
         return "(nothing: the file is empty)"
     match = re.fullmatch(r"python-(\d+\.\d+(?:\.\d+)?)", lines[0], re.IGNORECASE)
-    return match[1] if match else shorten(lines[0])
+    return match[1] if match else "(a first line that is not python-X.Y.Z)"

@@ -23,6 +23,7 @@ from simulator.check.results import Problem, direct_reference
 from simulator.config.dep_files import Requirements, location, read_text, relative
 from simulator.config.pip_options import only_binary_value
 from simulator.config.pyproject_deps import read_pyproject_requirements
+from simulator.config.source import inside_repo, outside_repo_error
 from simulator.errors import ConfigurationError, InputError, Location
 from simulator.render.target import Target
 
@@ -110,6 +111,9 @@ class RequirementsReader:
         self, path: Path, into: Requirements, *, constraint: bool = False, where: str = ""
     ) -> None:
         shown = relative(self.repo, path)
+        what = "constraints file" if constraint else "requirements file"
+        if not inside_repo(self.repo, path):
+            raise outside_repo_error(self.repo, path, what, location(where) if where else None)
         if not path.exists():
             raise ConfigurationError(
                 f"{shown} does not exist",
@@ -121,7 +125,7 @@ class RequirementsReader:
         if resolved in self._seen:
             return  # pip reads an included file once per chain; a cycle would loop
         self._seen.add(resolved)
-        text = read_text(path, shown, what="requirements file")
+        text = read_text(path, shown, what=what, repo=self.repo)
         into.files.append(shown)
         found = False
         for number, line in _logical_lines(text):

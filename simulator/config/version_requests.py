@@ -31,6 +31,7 @@ SOURCE_ENV = "PYTHON_VERSION"
 SOURCE_FILE = ".python-version"
 SOURCE_DEFAULT = "default"
 
+_VERSION_LIKE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}")
 _PRE_RELEASE = re.compile(r"\d+\.\d+\.\d+(?:a|b|rc|\.dev|-dev|dev)\d*", re.IGNORECASE)
 _OTHER_IMPLEMENTATIONS = ("pypy", "graalpy", "jython", "ironpython", "micropython", "stackless")
 _DISTRIBUTIONS = ("anaconda", "miniconda", "miniforge", "mambaforge", "activepython", "conda")
@@ -76,7 +77,7 @@ def read_python_version_file(
     if len(entries) > 1:
         raise ConfigurationError(
             f"{shown} lists {len(entries)} versions; Render reads a single version",
-            hint=f"Keep one line, e.g. {shorten(entries[0][1])}.",
+            hint="Keep one line, e.g. 3.13 (Render uses the newest 3.13.x) or 3.13.4.",
             where=Location(shown, entries[1][0]),
         )
     number, spec = entries[0]
@@ -100,7 +101,8 @@ def read_python_version_file(
             )
         return spec, newest
     raise ConfigurationError(
-        f"{shorten(spec)!r} is not a Python version Render understands",
+        # The line is named, not quoted: it may be anything (a file linked from elsewhere).
+        "this line is not a Python version Render understands",
         hint=_spec_hint(spec, releases),
         where=where,
     )
@@ -148,10 +150,12 @@ def version_from_env(requested: str, releases: CPythonReleases) -> str:
             )
         else:
             hint = f"Set PYTHON_VERSION to a full version such as {releases.newest('3.13')}."
+        # The value is quoted as Render does only when it is a version number cut short: any
+        # other text may be a secret (an --env-file value) and is never printed.
+        asked = value if _VERSION_LIKE.fullmatch(value) else "a value that is not a version"
         raise ConfigurationError(
             "The PYTHON_VERSION must provide a major, minor, and patch version, e.g. 3.8.1. "
-            f"You have requested {shorten(_encodable(value))}. See {DOCS_URL} for more "
-            "information.",
+            f"You have requested {asked}. See {DOCS_URL} for more information.",
             hint=hint,
         )
     return _check_released(full, releases, where=None, via="PYTHON_VERSION=")
@@ -204,16 +208,3 @@ def shown_path(repo_root: Path, path: Path) -> str:
         return path.relative_to(repo_root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _encodable(text: str) -> str:
-    """`text` with lone surrogates written as `\\udcff`, so it can be printed as UTF-8.
-
-    A value taken from the command line or the environment carries undecodable bytes as
-    lone surrogates, and a strict UTF-8 stream refuses to write them.
-    """
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -103,14 +103,9 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             tag = str(getattr(node, "tag", "")).replace("tag:yaml.org,2002:", "!!")
-            value = getattr(node, "value", None)
-            what = (
-                f"{value[:40]!r}"
-                if isinstance(value, str)
-                else f"this {getattr(node, 'id', 'value')}"
-            )
+            what = getattr(node, "id", "value")  # named by its line, never quoted
             raise yaml.constructor.ConstructorError(
-                None, None, f"{what} cannot be read as {tag}", node.start_mark
+                None, None, f"this {what} cannot be read as {tag}", node.start_mark
             ) from error
 
     def construct_scalar(self, node: Any) -> Any:
@@ -213,7 +208,7 @@ def _construct_timestamp(loader: _Loader, node: ScalarNode) -> Any:
         raise yaml.constructor.ConstructorError(
             None,
             None,
-            f"{node.value!r} looks like a date but is not one ({error})",
+            f"this value looks like a date but is not one ({error})",
             node.start_mark,
         ) from error
 
