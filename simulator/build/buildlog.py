@@ -9,6 +9,7 @@ render-sim's own notes are marked `[render-sim]` so they are never mistaken for 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -203,10 +204,21 @@ def _trie_pattern(words: Iterable[str]) -> str:
     return branch(trie)
 
 
+#: The longest repo-and-service part of a log's file name: file systems allow 255 bytes a name.
+MAX_NAME_IN_PATH = 100
+
+
 def log_path_for(slug: str, service: str, when: datetime | None = None) -> Path:
-    """Where a simulation's log goes: render-sim's logs directory, never the repo."""
+    """Where a simulation's log goes: render-sim's logs directory, never the repo.
+
+    The name says which repo and service it is; a longer one is cut and made unique by a hash
+    of the whole (a service name may be hundreds of characters long).
+    """
     stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{slug}-{service}")
+    if len(safe) > MAX_NAME_IN_PATH:
+        digest = hashlib.sha256(f"{slug}\0{service}".encode(errors="surrogatepass")).hexdigest()
+        safe = f"{safe[: MAX_NAME_IN_PATH - 13]}-{digest[:12]}"
     return locations.subdir("logs") / f"{safe}-{stamp}.log"
 
 

@@ -98,7 +98,7 @@ def default_cache_dir() -> Path:
     root = os.environ.get("RENDER_SIM_CACHE")
     if root:
         return Path(root) / "index"
-    return locations.subdir("index")
+    return locations.cache_dir("index")
 
 
 def _ssl_context() -> ssl.SSLContext:

@@ -25,6 +25,7 @@ from simulator.build.engine import SRC_DIR, Limits
 from simulator.check.lint import Lint, LintInput, lint
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
+from simulator.config.ca_bundle import check_ca_bundle
 from simulator.config.env_file import read_env_file
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 
@@ -228,6 +229,7 @@ def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | 
     if explicit is not None:
         if not explicit.is_file():
             raise UsageError(f"--ca-cert {explicit} is not a file", hint="give a PEM CA bundle")
+        check_ca_bundle(explicit)
         return explicit, "--ca-cert"
     for name in CA_HOST_SOURCES:
         value = os.environ.get(name)
