@@ -270,7 +270,8 @@ class RequirementsReader:
             requirement = Requirement(text)
         except InvalidRequirement as error:
             raise ConfigurationError(
-                f"{text!r} is not a valid requirement: {str(error).splitlines()[0]}",
+                # named by its line, not quoted: it may hold a token (a URL with credentials)
+                f"this line is not a valid requirement: {str(error).splitlines()[0]}",
                 hint="pip stops with `Invalid requirement`; fix the line",
                 where=location(where),
             ) from error

@@ -202,3 +202,10 @@ def test_build_script_outside_the_repo_is_not_read(repo: Path, host: Path) -> No
     notes = " ".join(plan.notes)  # type: ignore[attr-defined]
     assert "outside the repository: not read" in notes
     assert HOST_SECRET not in notes
+
+
+def test_requirement_line_that_cannot_be_parsed_is_named_not_quoted(repo: Path) -> None:
+    (repo / "requirements.txt").write_text(f"flask==3.0.0\n{HOST_SECRET} extra words\n")
+    error = refused(plan_of, repo, "pip install -r requirements.txt")
+    assert error.where is not None and str(error.where) == "requirements.txt:2"
+    assert HOST_SECRET not in shows(error)
