@@ -1,7 +1,8 @@
 """The build log: Render's own `==>` lines, the build's output, and render-sim's notes.
 
 Every line is masked (secret values from `--env-file`, `sync: false` and `generateValue`
-replaced), written to a log file outside the user's repo, kept for the diagnosis, and echoed
+replaced, also JSON-escaped, URL-encoded, in base64 or hex, or cut in two by a line break: see
+`Masker`), written to a log file outside the user's repo, kept for the diagnosis, and echoed
 live. Render's lines are kept verbatim so the log reads like the one in Render's dashboard;
 render-sim's own notes are marked `[render-sim]` so they are never mistaken for Render's.
 """
