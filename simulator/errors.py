@@ -2,6 +2,8 @@
 
 The table in README.md ("Exit codes") is checked against `EXIT_CODES` by a test.
 A build that runs and fails is not an error here: it is a result (exit 1), see `report.py`.
+Anything else that stops render-sim is a bug in render-sim: it exits with CRASHED after saving
+the traceback (`simulator.cli.app`).
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BUILD_FAILED = 1
+INTERRUPTED = 130
+CRASHED = 70  # EX_SOFTWARE (sysexits.h): an internal software error
 
 
 class RenderSimError(Exception):
     """Base of every error render-sim reports to the user: a message and the fix."""
 
-    return_code: int = 70  # EX_SOFTWARE: a bug in render-sim itself
+    return_code: int = CRASHED  # a defect of render-sim itself (or of its data files)
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -57,6 +61,10 @@ class ConfigurationError(RenderSimError):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+class HomeError(ConfigurationError):
+    """render-sim's home directory (RENDER_SIM_HOME, or ~/.cache/render-sim) cannot be used."""
+
+
 class ScenarioError(ConfigurationError):
     """A regression scenario's manifest (scenario.yaml) or the choice of scenarios is wrong."""
 
@@ -89,12 +97,13 @@ class InputError(RenderSimError):
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
     BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be compiled from source, an install would fail, or the build command cannot work on Render; for simulate --verify-fix: no fix made the build pass; for scenarios run: a scenario missed its expectations or could not run",
-    UsageError.return_code: "bad blueprint, configuration, scenario manifest or command-line usage",
+    UsageError.return_code: "bad blueprint, configuration (an env file, render-sim's home), scenario manifest or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
     DockerUnavailableError.return_code: "Docker engine unavailable",
     ImageUnavailableError.return_code: "build image not available for that Python version (`plan` says so among the differences, with this code)",
     InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
-    130: "interrupted (Ctrl-C); the container was removed",
+    CRASHED: "render-sim crashed (a bug in render-sim): one line says so and names the file holding the traceback (under render-sim's home, else a temporary directory)",
+    INTERRUPTED: "interrupted (Ctrl-C); the container was removed",
 }
 
 

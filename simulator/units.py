@@ -1,8 +1,10 @@
-"""Sizes, durations and dates as people write them (`8g`, `90s`, `2026-03-01`).
+"""Sizes, durations, dates and image names as people write them (`8g`, `90s`, `2026-03-01`,
+`python:3.13-slim`).
 
-Shared by the command line (`--memory`, `--timeout`, `--created`) and scenario manifests
-(`memory:`, `timeout:`, `created:`), so both accept exactly the same spellings. `option` names
-the setting in the message: the option on the command line, the field in a manifest.
+Shared by the command line (`--memory`, `--timeout`, `--created`, `--base-image`) and scenario
+manifests (`memory:`, `timeout:`, `created:`), so both accept exactly the same spellings.
+`option` names the setting in the message: the option on the command line, the field in a
+manifest.
 """
 
 from __future__ import annotations
@@ -49,3 +51,33 @@ def parse_date(text: str | None, option: str = "--created") -> date | None:
         raise UsageError(
             f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD"
         ) from None
+
+
+# Docker's image reference grammar (github.com/distribution/reference, reference.go):
+# [domain[:port]/]path[:tag][@digest], the path lower-case; or an image ID.
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+_IMAGE_ID = re.compile(r"(?:sha256:)?[0-9a-f]{12,64}")
+MAX_IMAGE_NAME = 255  # the longest name Docker accepts (reference.NameTotalLengthMax)
+
+
+def parse_image_reference(text: str, option: str = "--base-image") -> str:
+    """A Docker image reference (`python:3.13-slim`, `registry:5000/team/base@sha256:...`) or
+    image ID, checked before Docker is asked: the engine answers a malformed one with an HTTP
+    error, not a message a user can act on."""
+    name = text.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]  # the tag
+    reference = _IMAGE_REFERENCE.fullmatch(text) is not None and len(name) <= MAX_IMAGE_NAME
+    if not reference and _IMAGE_ID.fullmatch(text) is None:
+        raise UsageError(
+            f"{option} is not a Docker image reference",
+            hint="write NAME[:TAG][@DIGEST] in lower case, e.g. python:3.13.4-slim-bookworm "
+            "or registry.example.com:5000/team/base:1.0",
+        )
+    return text

@@ -28,7 +28,8 @@ from simulator.build.engine import (
 )
 from simulator.build.memory import MemorySampler, MemoryTrace
 from simulator.build.timeline import Timeline
-from simulator.config import python_version, source
+from simulator.config import python_releases, source
+from simulator.config.python_version_warnings import runtime_txt_request
 from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import DockerUnavailableError, EngineLostError
@@ -264,7 +265,7 @@ def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext
     """What the plan knows that a log alone does not: the Python and why, runtime.txt, ..."""
     root = plan.repo / service.root_dir if service.root_dir else plan.repo
     runtime_txt = root / "runtime.txt" if (root / "runtime.txt").is_file() else None
-    releases = python_version.load_releases()
+    releases = python_releases.load_releases()
     minors = sorted(
         {f"{v[0]}.{v[1]}" for v in releases.versions}, key=lambda m: tuple(map(int, m.split(".")))
     )
@@ -272,7 +273,7 @@ def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext
         python_version=service.python.version,
         python_source=service.python.source,
         runtime_txt_exists=runtime_txt is not None,
-        runtime_txt=runtime_txt.read_text(errors="replace").strip()[:100] if runtime_txt else None,
+        runtime_txt=runtime_txt_request(runtime_txt, plan.repo) if runtime_txt else None,
         build_command=service.build_command,
         render_versions={m: v for m in minors if (v := releases.newest(m))},
     )

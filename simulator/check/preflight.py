@@ -191,13 +191,15 @@ def check_service(
         methods.append(kind)
         try:
             if kind == "uv.lock":
-                locked, lock_problems, lock_notes = read_uv_lock(path, shown, target, **options)
+                locked, lock_problems, lock_notes = read_uv_lock(
+                    path, shown, target, **options, repo=repo
+                )
             else:
                 pyproject = path.parent / "pyproject.toml"
                 if pyproject.is_file():
                     inputs.append(relative(repo, pyproject))
                 locked, lock_problems, lock_notes = read_poetry_lock(
-                    path, shown, target, pyproject, **options
+                    path, shown, target, pyproject, **options, repo=repo
                 )
         except _SHAPE_ERRORS as error:
             raise ConfigurationError(

@@ -17,7 +17,7 @@ from simulator.check.pip_resolve import PYPI_SIMPLE, Resolution, index_for, reso
 from simulator.check.planner import FixPlan, PlanInput, _checked_sentence, plan_fixes, reachable
 from simulator.check.results import IndexUnavailableError
 from simulator.config.build_command import read_service_plan
-from simulator.config.python_version import load_releases
+from simulator.config.python_releases import load_releases
 from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError

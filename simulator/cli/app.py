@@ -2,22 +2,28 @@
 
 This module only registers the commands and turns failures into exit codes in one place
 (`main`): a typed error prints its message and hint and exits with its code (README.md, "Exit
-codes"). Nothing is decided here.
+codes"); any other exception is a bug in render-sim: one line says so and where its traceback
+was saved, and the exit code is 70. Nothing is decided here.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import signal
 import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
 
-from simulator import __version__
+from simulator import __version__, locations
 from simulator.cli import check, engine_commands, explain, plan, simulate
 from simulator.cli.scenarios import scenarios_app
-from simulator.errors import RenderSimError, UsageError
+from simulator.errors import CRASHED, INTERRUPTED, RenderSimError, UsageError
 from simulator.report import console as report
 
 app = typer.Typer(
@@ -76,6 +82,53 @@ def _fail(error: RenderSimError, json_out: bool) -> NoReturn:
     sys.exit(error.return_code)
 
 
+def _save_traceback(error: BaseException) -> Path | None:
+    """Write the traceback of a crash to a file (render-sim's home, else a temporary
+    directory); its path, or None when no file could be written."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    command = next((word for word in sys.argv[1:] if not word.startswith("-")), "")
+    # The command's name only: its arguments may hold what the user would not paste in a report.
+    report = (
+        f"render-sim {__version__} crashed running `{command}`\n"
+        f"Python {platform.python_version()} on {platform.platform()}\n\n"
+        + "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    )
+    try:
+        path = locations.crash_dir() / f"crash-{stamp}-{os.getpid()}.txt"
+        path.write_text(report, encoding="utf-8", errors="backslashreplace")
+    except OSError:
+        return None
+    return path
+
+
+def _crash(error: BaseException, json_out: bool) -> NoReturn:
+    """A bug in render-sim: one line saying so, the traceback in a file, exit code 70.
+
+    The exception's message is not printed: it may hold a value render-sim could not handle
+    (a secret, a line of a file), and the saved traceback has it for a bug report.
+    """
+    path = _save_traceback(error)
+    where = f"its traceback is in {path}" if path else "its traceback could not be saved"
+    message = f"render-sim crashed ({type(error).__name__}): a bug in render-sim; {where}"
+    if json_out:
+        report.print_json(
+            {
+                "error": {
+                    "code": CRASHED,
+                    "kind": "crash",
+                    "message": message,
+                    "hint": "report it with that file",
+                    "traceback": str(path) if path else None,
+                }
+            }
+        )
+    else:
+        report.stderr_console().print(
+            f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True
+        )
+    sys.exit(CRASHED)
+
+
 #: Commands that start containers: only their interruption has containers to speak of.
 CONTAINER_COMMANDS = frozenset({"simulate", "scenarios", "images", "clean"})
 
@@ -104,13 +157,15 @@ def main() -> None:
     except RenderSimError as error:
         _fail(error, json_out)
     except (KeyboardInterrupt, typer.Abort):
-        code = 130
+        code = INTERRUPTED
     except typer.TyperException as error:  # usage: unknown option, bad value, ...
         show = getattr(error, "show", None)
         if show:
             show()
         sys.exit(UsageError.return_code)
-    if code == 130:
+    except Exception as error:  # noqa: BLE001 - not a typed error: a bug, reported as one
+        _crash(error, json_out)
+    if code == INTERRUPTED:
         # Already stopping, with the build removed: a second Ctrl-C or SIGTERM must not turn
         # this exit into a traceback or a kill by signal.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -9,7 +9,7 @@ import typer
 
 from simulator.errors import UsageError
 from simulator.plan.build_plan import Options
-from simulator.units import parse_bytes, parse_date, parse_seconds
+from simulator.units import parse_bytes, parse_date, parse_image_reference, parse_seconds
 
 Repo = Annotated[
     Path, typer.Argument(help="The repo to simulate (default: the current directory).")
@@ -107,7 +107,7 @@ def build_options(
         cpus=cpus,
         timeout_s=parse_seconds(timeout, "--timeout"),
         idle_timeout_s=parse_seconds(idle_timeout, "--idle-timeout"),
-        base_image=base_image,
+        base_image=parse_image_reference(base_image) if base_image else None,
         ca_cert=ca_cert,
         no_ca=no_ca,
     )

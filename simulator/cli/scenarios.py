@@ -18,7 +18,7 @@ from simulator.build import engine
 from simulator.errors import BUILD_FAILED, ScenarioError
 from simulator.report import console as report
 from simulator.report import github_actions
-from simulator.report.junit import write_junit
+from simulator.report.junit import check_junit_path, write_junit
 from simulator.report.scenarios_view import (
     print_results,
     print_scenario_list,
@@ -29,6 +29,7 @@ from simulator.report.scenarios_view import (
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.manifest import DEFAULT_DIR, KINDS
 from simulator.scenarios.run import ScenarioResult, run_scenarios
+from simulator.units import parse_image_reference
 
 scenarios_app = typer.Typer(
     help="Regression scenarios: small services whose build must end as their manifest says.",
@@ -98,6 +99,10 @@ def scenarios_run(
     ] = False,
 ) -> None:
     """Run the scenarios and compare each build with its manifest's `expect` (exit 1 if any misses)."""
+    if base_image:
+        parse_image_reference(base_image)
+    if junit is not None:
+        check_junit_path(junit)  # before the scenarios run, not after
     selected = discover(dirs or [DEFAULT_DIR], names or (), kind)
     if not selected:
         where = ", ".join(str(d) for d in dirs or [DEFAULT_DIR])

@@ -22,6 +22,7 @@ from simulator.config.requirements_files import (
     RequirementsReader,
     split_option,
 )
+from simulator.config.source import inside_repo
 from simulator.errors import ConfigurationError
 from simulator.render.target import Target
 
@@ -129,9 +130,14 @@ class CommandReader:
                 tokens = tokens[1:]
             if tokens[0].endswith(".sh") and depth == 0:
                 script = cwd / tokens[0]
-                if script.is_file():
+                if script.is_file() and not inside_repo(self.repo, script):
+                    plan.notes.append(
+                        f"the build script {relative(self.repo, script)} is outside the "
+                        "repository: not read (Render's checkout holds only the repository)"
+                    )
+                elif script.is_file():
                     shown = relative(self.repo, script)
-                    text = read_text(script, shown, what="build script")
+                    text = read_text(script, shown, what="build script", repo=self.repo)
                     plan.notes.append(f"read the build script {shown}")
                     cwd = self.read(text, plan, cwd, depth + 1)
                 continue

@@ -16,6 +16,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from simulator.config.source import inside_repo, outside_repo_error
 from simulator.errors import ConfigurationError, InputError, Location, RenderSimError
 
 if sys.version_info >= (3, 11):
@@ -36,8 +37,17 @@ _BOMS = (
 )
 
 
-def read_text(path: Path, shown: str, *, what: str = "file") -> str:
-    """A dependency file's text; a clear error (never a traceback) when it cannot be used."""
+def read_text(
+    path: Path, shown: str, *, what: str = "file", repo: Path, where: Location | None = None
+) -> str:
+    """A dependency file's text; a clear error (never a traceback) when it cannot be used.
+
+    `repo` is the repository the file belongs to: a file outside it (by its path or through a
+    symbolic link) is an error and is not read. `where` names what pointed at the file (a `-r`
+    line), when not the file itself.
+    """
+    if not inside_repo(repo, path):
+        raise outside_repo_error(repo, path, what, where)
     if not path.exists():
         raise ConfigurationError(
             f"{shown} does not exist",
@@ -91,13 +101,13 @@ def _non_empty(text: str, shown: str, what: str) -> str:
     return text
 
 
-def read_toml(path: Path, shown: str, what: str) -> dict[str, Any]:
+def read_toml(path: Path, shown: str, what: str, *, repo: Path) -> dict[str, Any]:
     if tomllib is None:  # pragma: no cover - Python 3.10 without tomli
         raise RenderSimError(
             f"reading {shown} needs the tomli package on Python 3.10",
             hint="pip install tomli",
         )
-    text = read_text(path, shown, what=what)
+    text = read_text(path, shown, what=what, repo=repo)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -55,9 +55,13 @@ def read_uv_lock(
     extras: Sequence[str] = (),
     all_extras: bool = False,
     groups: Sequence[str] = (),
+    repo: Path,
 ) -> tuple[list[Locked], list[Problem], list[str]]:
-    """The packages `uv sync` installs on the target, read from uv.lock (format version 1)."""
-    data = read_toml(path, shown, "uv.lock")
+    """The packages `uv sync` installs on the target, read from uv.lock (format version 1).
+
+    `repo` is the repository: a lock file outside it (a symbolic link) is not read.
+    """
+    data = read_toml(path, shown, "uv.lock", repo=repo)
     version = data.get("version")
     if version not in UV_LOCK_VERSIONS:
         raise ConfigurationError(
@@ -189,9 +193,11 @@ def read_poetry_lock(
     *,
     groups: Sequence[str] = ("main", "dev"),
     extras: Sequence[str] = (),
+    repo: Path,
 ) -> tuple[list[Locked], list[Problem], list[str]]:
-    """The packages `poetry install` installs on the target, read from poetry.lock."""
-    data = read_toml(path, shown, "poetry.lock")
+    """The packages `poetry install` installs on the target, read from poetry.lock (and its
+    pyproject.toml). `repo` is the repository: a file outside it (a symbolic link) is not read."""
+    data = read_toml(path, shown, "poetry.lock", repo=repo)
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     assert isinstance(metadata, dict)
     version = str(metadata.get("lock-version", ""))
@@ -223,7 +229,7 @@ def read_poetry_lock(
 
     roots: dict[str, Any] = {}
     if pyproject.is_file():
-        project_data = read_toml(pyproject, relative(path.parent, pyproject), "pyproject.toml")
+        project_data = read_toml(pyproject, relative(repo, pyproject), "pyproject.toml", repo=repo)
         poetry = (project_data.get("tool") or {}).get("poetry") or {}
         for dep in (project_data.get("project") or {}).get("dependencies") or []:
             with contextlib.suppress(InvalidRequirement):

@@ -37,7 +37,7 @@ def read_pyproject_requirements(
     Poetry's [tool.poetry.dependencies] (and `groups`). Returns the project's name."""
     path = directory / "pyproject.toml"
     shown = relative(repo, path)
-    data = read_toml(path, shown, "pyproject.toml")
+    data = read_toml(path, shown, "pyproject.toml", repo=repo)
     into.files.append(shown)
     project = data.get("project") if isinstance(data.get("project"), dict) else None
     poetry = (data.get("tool") or {}).get("poetry") if isinstance(data.get("tool"), dict) else None

@@ -29,6 +29,7 @@ from simulator.config.dep_files import (
 )
 from simulator.config.pip_options import only_binary_value
 from simulator.config.pyproject_deps import read_pyproject_requirements
+from simulator.config.source import inside_repo, outside_repo_error
 from simulator.errors import ConfigurationError, InputError, Location
 from simulator.render.target import Target
 
@@ -116,6 +117,9 @@ class RequirementsReader:
         self, path: Path, into: Requirements, *, constraint: bool = False, where: str = ""
     ) -> None:
         shown = relative(self.repo, path)
+        what = "constraints file" if constraint else "requirements file"
+        if not inside_repo(self.repo, path):
+            raise outside_repo_error(self.repo, path, what, location(where) if where else None)
         if not path.exists():
             raise ConfigurationError(
                 f"{shown} does not exist",
@@ -127,7 +131,7 @@ class RequirementsReader:
         if resolved in self._seen:
             return  # pip reads an included file once per chain; a cycle would loop
         self._seen.add(resolved)
-        text = read_text(path, shown, what="requirements file")
+        text = read_text(path, shown, what=what, repo=self.repo)
         into.files.append(shown)
         found = False
         for number, line in _logical_lines(text):
@@ -272,7 +276,8 @@ class RequirementsReader:
             requirement = Requirement(text)
         except InvalidRequirement as error:
             raise ConfigurationError(
-                f"{text!r} is not a valid requirement: {str(error).splitlines()[0]}",
+                # named by its line, not quoted: it may hold a token (a URL with credentials)
+                f"this line is not a valid requirement: {str(error).splitlines()[0]}",
                 hint="pip stops with `Invalid requirement`; fix the line",
                 where=location(where),
             ) from error

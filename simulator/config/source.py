@@ -4,6 +4,13 @@ Render clones the repo, so only git-tracked files reach the build. render-sim co
 files as they are in the working tree (so uncommitted edits can be tried before pushing) and says
 which ones differ from the commit. A directory that is not a git repo is copied whole, minus
 `.venv` and `.git`. Nothing here ever writes to the repo.
+
+Nothing outside the repo is read through it: a symbolic link is copied as a link (never
+followed), a tracked file under a directory that was replaced by a link is left out (git itself
+sees it deleted), and the files render-sim reads to plan a build (`render.yaml`,
+`.python-version`, requirements, lockfiles, scripts) must be inside the repo once links are
+followed (`inside_repo`, `outside_repo_error`): Render's checkout holds only the repo's files,
+so such a link would not resolve there either.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from simulator.errors import ConfigurationError, Location
 
 SKIPPED_DIRS = {".git", ".venv"}
 
@@ -113,18 +122,80 @@ def git_info(repo: Path) -> GitInfo:
     return GitInfo(commit, "" if branch == "HEAD" else branch, slug, tuple(dirty), untracked)
 
 
+def inside_repo(repo: Path, path: Path) -> bool:
+    """Whether `path` is inside `repo` once every symbolic link on the way is followed."""
+    try:
+        path.resolve().relative_to(repo.resolve())
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a loop of links (Python 3.10-3.12)
+        return False
+    return True
+
+
+def outside_repo_error(
+    repo: Path, path: Path, what: str, where: Location | None = None
+) -> ConfigurationError:
+    """The error for a file render-sim will not read because it is outside `repo`: through a
+    symbolic link, or by its path (`-r /etc/x`, `-r ../../x`). Its content is never read."""
+    shown = _shown(repo, path)
+    lexical = Path(os.path.normpath(repo.resolve() / path))
+    if lexical.is_relative_to(repo.resolve()):
+        message = (
+            f"{shown} is a symbolic link leading outside the repository: render-sim reads "
+            "nothing outside it, and on Render the link would not resolve either (Render's "
+            "checkout holds only the repository's files)"
+        )
+        hint = f"Commit the {what} itself in the repository, not a link to a file elsewhere."
+    else:
+        message = (
+            f"{shown} is outside the repository: render-sim reads only the repository's files "
+            "(Render's checkout holds only those; that path on Render's build machine is not "
+            "yours)"
+        )
+        hint = f"Commit the {what} in the repository and name it by a path inside it."
+    return ConfigurationError(message, hint=hint, where=where or Location(shown))
+
+
+def _shown(repo: Path, path: Path) -> str:
+    """`path` as messages show it: relative to `repo` when it is under it as written."""
+    try:
+        return path.relative_to(repo).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _behind_link(repo: Path, name: str, links: dict[str, bool]) -> bool:
+    """Whether a directory on the way to `name` (repo-relative) is a symbolic link."""
+    parts = PurePosixPath(name).parts[:-1]
+    for depth in range(1, len(parts) + 1):
+        directory = "/".join(parts[:depth])
+        if directory not in links:
+            links[directory] = os.path.islink(repo / directory)
+        if links[directory]:
+            return True
+    return False
+
+
 def list_files(repo: Path, root_dir: str = "") -> tuple[str, ...]:
     """Repo-relative POSIX paths of the files Render's checkout would hold under `root_dir`.
 
     Git-tracked files (as in the working tree; deleted ones left out), or every file when the
     directory is not a git repo, minus `.git` and `.venv`. Only files under the service's root
-    directory: Render does not make the rest available to a service with a rootDir.
+    directory: Render does not make the rest available to a service with a rootDir. A tracked
+    file whose directory was replaced by a symbolic link is deleted for git, and left out here:
+    following the link would copy whatever it points at (a directory of the host) into the build.
     """
     git = _Git(repo)
     if git.is_top():
         out = git("ls-files", "-z", "--cached") or ""
         names = [n for n in out.split("\0") if n]
-        files = [n for n in names if os.path.lexists(repo / n) and not os.path.isdir(repo / n)]
+        links: dict[str, bool] = {}
+        files = [
+            n
+            for n in names
+            if not _behind_link(repo, n, links)
+            and os.path.lexists(repo / n)
+            and not os.path.isdir(repo / n)
+        ]
     else:
         files = []
         for dirpath, dirnames, filenames in os.walk(repo):

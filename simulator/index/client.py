@@ -62,7 +62,7 @@ def default_cache_dir() -> Path:
     root = os.environ.get("RENDER_SIM_CACHE")
     if root:
         return Path(root) / "index"
-    return locations.subdir("index")
+    return locations.cache_dir("index")
 
 
 class _NotFound(Exception):

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dotenv import dotenv_values
 
 from simulator import locations
 from simulator.build import images
 from simulator.build.engine import SRC_DIR, Limits
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
-from simulator.errors import ConfigurationError, Location, NothingToBuildError, UsageError
+from simulator.config.ca_bundle import check_ca_bundle
+from simulator.config.env_file import read_env_file
+from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 from simulator.index.session import host_ca_bundle
 from simulator.plan.lint import Lint, LintInput, lint
 
@@ -220,21 +221,6 @@ def default_tool_version(tool: str, created: date) -> str:
 # -- inputs -----------------------------------------------------------------------------------
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """A dotenv file (KEY=VALUE, `export`, quotes, comments): every value is treated as secret."""
-    if not path.is_file():
-        raise UsageError(
-            f"env file {path} does not exist", hint="pass an existing file to --env-file"
-        )
-    values = dotenv_values(path)
-    bad = [k for k, v in values.items() if v is None]
-    if bad:
-        raise ConfigurationError(
-            f"{', '.join(bad)} has no value (write KEY=VALUE)", where=Location(str(path))
-        )
-    return {k: str(v) for k, v in values.items()}
-
-
 def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | None, str]:
     """The CA bundle to trust inside the container, and where it came from."""
     if disabled:
@@ -242,6 +228,7 @@ def find_ca_cert(explicit: Path | None, disabled: bool = False) -> tuple[Path | 
     if explicit is not None:
         if not explicit.is_file():
             raise UsageError(f"--ca-cert {explicit} is not a file", hint="give a PEM CA bundle")
+        check_ca_bundle(explicit)
         return explicit, "--ca-cert"
     return host_ca_bundle()  # the bundle render-sim's own index requests trust
 

@@ -32,7 +32,8 @@ from packaging.utils import canonicalize_name
 
 from simulator.config.build_command import pip_install_args, shell_commands
 from simulator.config.pip_options import PipParserUnavailable, PipUsageError, parse_install
-from simulator.config.python_version import runtime_txt_request
+from simulator.config.python_version_warnings import runtime_txt_request
+from simulator.config.source import inside_repo
 from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, FixAction, SetEnv
 
@@ -120,7 +121,8 @@ class _Walker:
             script = _script(tokens)
             if script is not None:
                 path = cwd / script
-                if path.is_file() and depth == 0:
+                # a script outside the repo (a link to a host file) is never read
+                if path.is_file() and depth == 0 and inside_repo(self.given.repo, path):
                     shown = _relative(self.given.repo, path)
                     content = path.read_bytes().decode("utf-8", "replace")
                     self.walk(content, shown, cwd, False, depth + 1)
@@ -316,7 +318,7 @@ class _Walker:
         if not path.is_file():
             return
         shown = _relative(self.given.repo, path)
-        asks = runtime_txt_request(path)
+        asks = runtime_txt_request(path, self.given.repo)
         action = None
         if asks.count(".") == 2:
             action = SetEnv("PYTHON_VERSION", asks)

@@ -2,6 +2,11 @@
 
 Every function here takes plain data (a BuildPlan, a BuildResult) and a console; none decides
 anything. No colour when the stream is not a terminal (rich does that by itself).
+
+The text printed comes partly from the repo and the build (a build command, log lines), so the
+consoles made here never pass on what would act on the user's terminal: escape sequences that
+move the cursor, clear the screen, set the window title or make hyperlinks are dropped (the
+saved log keeps every byte), and `:x:` stays text (rich's emoji codes are off).
 """
 
 from __future__ import annotations
@@ -9,18 +14,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 
 from simulator.build.simulation import BuildResult
 from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.report import github_actions
 
 #: Lint items the plan already prints as a warning (with the same fix).
 WARNED_BY_PLAN = ("runtime-txt",)
@@ -39,11 +47,46 @@ OUTCOME_STYLE = {
 PIPE_WIDTH = 160
 
 
+#: What acts on a terminal instead of showing (ECMA-48): escape sequences (CSI `ESC [`: cursor
+#: moves, clearing, colours; OSC `ESC ]`: window title, hyperlinks, clipboard; DCS, SOS, PM,
+#: APC strings; two-character escapes), their 8-bit forms (C1, U+0080-U+009F) and the other
+#: control characters but tab. An unterminated string runs to the end of the text.
+_TERMINAL_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without what a terminal would act on (see `_TERMINAL_CONTROL`); tabs kept."""
+    return _TERMINAL_CONTROL.sub("", text)
+
+
+class SafeConsole(Console):
+    """A rich Console that drops terminal control sequences from the text it is given.
+
+    Rich's own styling and cursor control are kept (they are segments of their own); only the
+    text of what is printed is cleaned, whatever prints it (a log line, a table cell, a message).
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or not _TERMINAL_CONTROL.search(segment.text):
+                yield segment
+            else:
+                yield Segment(terminal_safe(segment.text), segment.style, segment.control)
+
+
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     terminal = getattr(stream, "isatty", lambda: False)()
     width = None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    # emoji=False: a build line or a message with `:x:` or `:100:` is text, not an emoji
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width, emoji=False)
 
 
 def stdout_console() -> Console:
@@ -160,18 +203,47 @@ def spinner(console: Console) -> Callable[[str], AbstractContextManager[Callable
     return status
 
 
-def make_echo(console: Console) -> Any:
-    """A BuildLog echo: Render's `==>` lines in bold, render-sim's notes dim, output plain."""
+class LiveEcho:
+    """A BuildLog echo: Render's `==>` lines in bold, render-sim's notes dim, output plain.
 
-    def echo(kind: str, line: str) -> None:
+    Under GitHub Actions the build log is folded in a group and fenced with
+    `::stop-commands::<random token>` ... `::<token>::`: a package's build output may print
+    `::error`, `::add-mask`, `::set-output` or `::endgroup::` lines, and GitHub must show them as
+    text, not obey them. The fence opens at the log's first line and closes at its end
+    (`end_of_log`, called by BuildLog), so one echo serves the rebuilds of --verify-fix too.
+    """
+
+    def __init__(self, console: Console, workflow_commands: bool = False) -> None:
+        self._console = console
+        self._workflow_commands = workflow_commands
+        self._resume: str | None = None  # the line that ends the fence, while it is open
+
+    def __call__(self, kind: str, line: str) -> None:
+        if self._workflow_commands and self._resume is None:
+            stop, self._resume = github_actions.stop_commands()
+            self._plain(github_actions.group_start("render-sim: build log"))
+            self._plain(stop)
         if kind == "render":
-            console.print(f"[bold cyan]{escape(line)}[/]")
+            self._console.print(f"[bold cyan]{escape(line)}[/]")
         elif kind == "note":
-            console.print(f"[dim]{escape(line)}[/]")
+            self._console.print(f"[dim]{escape(line)}[/]")
         else:  # the build's own text: no markup, no highlighting, wrapped by the terminal
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            self._plain(line)
 
-    return echo
+    def end_of_log(self) -> None:
+        """The build log ended: GitHub obeys workflow commands again, and the fold closes."""
+        if self._resume is not None:
+            self._plain(self._resume)
+            self._plain(github_actions.group_end())
+            self._resume = None
+
+    def _plain(self, line: str) -> None:
+        self._console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def make_echo(console: Console) -> LiveEcho:
+    """The echo of a build log on `console` (fenced under GitHub Actions, see LiveEcho)."""
+    return LiveEcho(console, github_actions.active())
 
 
 def print_result(result: BuildResult, console: Console) -> None:

@@ -2,7 +2,8 @@
 
 Under GitHub Actions (`GITHUB_ACTIONS=true`) a failed build becomes an annotation on the run's
 page and a Markdown table in the job summary (`$GITHUB_STEP_SUMMARY`), so the cause is visible
-without opening the log. Everything here is a pure function of the JSON form of the results
+without opening the log. The streamed build log is folded (`group_start`/`group_end`) and fenced
+(`stop_commands`) by `report.console.LiveEcho`, so the build cannot issue workflow commands. Everything here is a pure function of the JSON form of the results
 (`BuildResult.to_dict()`, with `Diagnosis.to_dict()` inside) except `write_step_summary`, which
 appends to the summary file.
 

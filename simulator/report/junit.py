@@ -11,6 +11,7 @@ render-sim's own messages. The build's environment is never written.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from simulator.errors import UsageError
 from simulator.scenarios.run import ScenarioResult
 
 SUITE = "render-sim scenarios"
@@ -126,7 +128,29 @@ def write_junit(
     timestamp: datetime | None = None,
 ) -> None:
     """Write the JUnit XML of `results` to `path` (its folder is created when missing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    junit_tree(results, duration_s=duration_s, timestamp=timestamp).write(
-        path, encoding="utf-8", xml_declaration=True
-    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        junit_tree(results, duration_s=duration_s, timestamp=timestamp).write(
+            path, encoding="utf-8", xml_declaration=True
+        )
+    except OSError as error:
+        raise UsageError(
+            f"cannot write the JUnit report {path}: {error.strerror or error}",
+            hint="give --junit a file path in a writable directory",
+        ) from None
+
+
+def check_junit_path(path: Path) -> None:
+    """A UsageError now, before any scenario runs, when the report could not be written there:
+    a directory, a file under something that is not a directory, or no permission."""
+    hint = "give --junit the path of the XML file to write, e.g. --junit reports/render-sim.xml"
+    if path.is_dir():
+        raise UsageError(f"--junit {path} is a directory, not a file", hint=hint)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # write_junit creates the missing folders
+    if not folder.is_dir():
+        raise UsageError(f"--junit {path}: {folder} is not a directory", hint=hint)
+    writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
+        raise UsageError(f"--junit {path} cannot be written (permission denied)", hint=hint)

@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from simulator.config.blueprint import EnvVar, find_blueprint, load_blueprint
+from simulator.config.blueprint import find_blueprint, load_blueprint
 from simulator.config.build_command import read_service_plan
-from simulator.config.python_version import SOURCE_ENV
+from simulator.config.env_vars import EnvVar
+from simulator.config.version_requests import SOURCE_ENV
 from simulator.diagnose.actions import Replace, SetRootDir, Several
 from simulator.diagnose.diagnosis import (
     BuildCommand,

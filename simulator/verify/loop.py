@@ -27,7 +27,7 @@ from simulator.build.buildlog import Echo
 from simulator.build.pipeline import DEFAULT_RUN, RunOptions, Spinner, no_spinner, run_build
 from simulator.build.simulation import BuildResult
 from simulator.check.planner import FixPlan
-from simulator.config.python_version import SOURCE_ENV, SOURCE_FILE
+from simulator.config.version_requests import SOURCE_ENV, SOURCE_FILE
 from simulator.diagnose.actions import flatten
 from simulator.diagnose.diagnosis import Diagnosis, Fix, FixAction, PythonVersionFile, SetEnv
 from simulator.errors import ImageUnavailableError, RenderSimError, UsageError

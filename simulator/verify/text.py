@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from simulator.config.blueprint import EnvVar
+from simulator.config.env_vars import EnvVar
 
 DASHBOARD = "the service's Environment page in the Render Dashboard"
 

@@ -1,7 +1,9 @@
-"""Under GitHub Actions a failed simulate leaves an `::error` annotation and a job summary."""
+"""Under GitHub Actions a failed simulate leaves an `::error` annotation and a job summary, and
+the build log is folded and fenced so that the build cannot issue workflow commands."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -60,3 +62,43 @@ def test_outside_github_actions_there_is_no_workflow_command(
     proc = render_sim(*simulate_args(repo), GITHUB_ACTIONS="")
     assert proc.returncode == 1
     assert "::error" not in proc.stdout + proc.stderr
+
+
+# The lines a package's build output could print to take over the workflow.
+INJECTED = (
+    "::error title=injected::a package's build says the workflow failed",
+    "::add-mask::hello",
+    "::set-output name=deploy::yes",
+    "::endgroup::",
+    "::stop-commands::guessed-token",
+    "::guessed-token::",
+    "::warning::still injected",
+)
+
+
+def test_build_log_is_fenced_from_workflow_commands_and_folded(
+    built_images: dict[str, Any],
+    make_repo: Callable[..., Path],
+    render_sim: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+) -> None:
+    script = "cat <<'END'\n" + "\n".join(INJECTED) + "\nEND\necho build done\n"
+    repo = make_repo("bash inject.sh", service="gha-fence", files={"inject.sh": script})
+    proc = render_sim(
+        *simulate_args(repo),
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        GITHUB_WORKSPACE=str(repo),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    group = lines.index("::group::render-sim: build log")
+    stop = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", lines[group + 1])
+    assert stop, lines[group : group + 3]
+    resume = lines.index(f"::{stop[1]}::")
+    assert lines[resume + 1] == "::endgroup::"
+    fenced = lines[group + 2 : resume]
+    assert [line for line in INJECTED if line not in fenced] == [], fenced
+    assert "build done" in fenced
+    outside = lines[:group] + lines[resume + 2 :]
+    assert not [line for line in outside if line.startswith("::")], outside  # nothing escaped

@@ -7,7 +7,8 @@ prints them back in every way a build does: on a line of its own, inside an erro
 a URL of a failing pip-like message (which the diagnosis quotes as evidence), written in two
 pieces a second apart with a line on stderr in between (stdout and stderr must be split into
 lines apart, or the pieces land on two lines), a multi-line value (a PEM-like key) line by line,
-in a Python traceback.
+in a Python traceback; and encoded, as a build prints a token inside JSON, a URL, a Basic auth
+header or a hex dump, or wrapped onto a second line.
 
 Every output is checked: the live log (stdout), the saved log file, the HTML report beside it,
 `--json` (plan, result, last error lines, diagnosis evidence) and the JUnit XML of
@@ -16,11 +17,13 @@ Every output is checked: the live log (stdout), the saved log file, the HTML rep
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
 import textwrap
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,18 @@ FROM_FILE = "fileSecretValue-0815"  # only in the env file
 MULTI_LINES = ("-----BEGIN TEST KEY-----", "line-one-secret-abc", "-----END TEST KEY-----")
 SHORT = "ab"  # too short to mask: named in a note instead
 PLAIN = "plain-visible-value"  # a plain `value:`: not secret
-SECRETS = (PROMPTED, FROM_FILE, "retValue-0815", *MULTI_LINES)  # "retValue-0815": FROM_FILE's tail
+ENCODED = 'enc"oded\\tok/en+é-4711'  # JSON and URLs escape its `"`, `\\`, `/`, `+` and `é`
+BASIC = base64.b64encode(f"deploy:{ENCODED}".encode()).decode()  # a Basic auth header's value
+ENCODED_FORMS = (
+    json.dumps(ENCODED)[1:-1],
+    urllib.parse.quote(ENCODED, safe=""),
+    base64.b64encode(ENCODED.encode()).decode(),
+    BASIC[10:-2],  # the characters that carry only the secret's bits
+    ENCODED.encode().hex(),
+    ENCODED[8:],  # the second line of the wrapped value
+)
+SECRETS = (PROMPTED, FROM_FILE, "retValue-0815", *MULTI_LINES, ENCODED, *ENCODED_FORMS)
+# "retValue-0815": FROM_FILE's tail
 
 ENV_VARS = """\
 - key: GENERATED
@@ -60,6 +74,17 @@ echo "short=<$SHORT> plain=<$PLAIN>"
 echo "error: could not authenticate with token $FROM_FILE and $GENERATED" >&2
 echo "ERROR: Could not find a version that satisfies the requirement private-pkg==1.0 (from https://deploy:$FROM_FILE@pkgs.example.invalid/simple/private-pkg/)"
 echo "ERROR: No matching distribution found for private-pkg==1.0"
+python - <<'PY'
+import base64, json, os, urllib.parse
+value = os.environ["ENCODED"]
+print("json=" + json.dumps({"token": value}))
+print("url=https://deploy:" + urllib.parse.quote(value, safe="") + "@pkgs.example.invalid/")
+print("b64=" + base64.b64encode(value.encode()).decode())
+print("basic=" + base64.b64encode(("deploy:" + value).encode()).decode())
+print("hex=" + value.encode().hex())
+print("wrapped=" + value[:8])
+print(value[8:] + "=end")
+PY
 python -c "import os; raise SystemExit('Traceback: bad key ' + os.environ['PROMPTED'])"
 """
 
@@ -68,6 +93,7 @@ PROMPTED={PROMPTED}
 FROM_FILE={FROM_FILE}
 MULTI="{chr(10).join(MULTI_LINES)}"
 SHORT={SHORT}
+ENCODED='{ENCODED.replace(chr(92), chr(92) * 2)}'
 """
 
 
@@ -160,7 +186,7 @@ def test_json_shows_no_secret_anywhere(runs: Runs) -> None:
 
 def test_json_plan_masks_every_secret_variable_and_only_those(runs: Runs) -> None:
     env = runs.data["plan"]["services"][0]["env"]
-    secret = {"GENERATED", "PROMPTED", "FROM_FILE", "MULTI", "SHORT"}
+    secret = {"GENERATED", "PROMPTED", "FROM_FILE", "MULTI", "SHORT", "ENCODED"}
     assert {k: v for k, v in env.items() if k in secret} == dict.fromkeys(secret, MASK)
     assert env["PLAIN"] == PLAIN
 
@@ -196,6 +222,21 @@ def test_build_stderr_is_masked(runs: Runs) -> None:
     assert f"error: could not authenticate with token {MASK} and {MASK}" in lines
 
 
+def test_secret_printed_encoded_is_masked_in_each_form(runs: Runs) -> None:
+    lines = runs.text.stdout.splitlines()
+    expected = [
+        f'json={{"token": "{MASK}"}}',
+        f"url=https://deploy:{MASK}@pkgs.example.invalid/",
+        f"b64={MASK}",
+        f"hex={MASK}",
+        f"wrapped={MASK}",
+        f"{MASK}=end",
+    ]
+    assert [line for line in expected if line not in lines] == [], runs.text.stdout[-3000:]
+    basic = next(line for line in lines if line.startswith("basic="))
+    assert basic.startswith(f"basic={BASIC[:10]}") and MASK in basic, basic
+
+
 def test_too_short_secret_is_named_instead_of_masked(runs: Runs) -> None:
     out = runs.text.stdout
     assert "not masked: the value of SHORT is shorter than 3 characters" in out, out[:3000]
@@ -217,6 +258,7 @@ expect:
 SCENARIO_BUILD = r"""
 echo "gen=<$GENERATED>"
 echo "error: token $PROMPTED was rejected" >&2
+python -c 'import base64, os; print("b64=" + base64.b64encode(os.environ["PROMPTED"].encode()).decode())'
 exit 1
 """
 
@@ -243,5 +285,7 @@ def test_junit_report_of_a_failed_scenario_shows_no_secret(
     assert "<failure" in xml, xml[-3000:]
     assert f"gen=&lt;{MASK}&gt;" in xml, xml[-3000:]  # the log tail is there, masked
     assert f"error: token {MASK} was rejected" in xml, xml[-3000:]  # and the last error lines
+    assert f"b64={MASK}" in xml, xml[-3000:]  # and an encoded form, masked too
     assert PROMPTED not in xml
+    assert base64.b64encode(PROMPTED.encode()).decode() not in xml
     assert PROMPTED not in proc.stdout and PROMPTED not in proc.stderr

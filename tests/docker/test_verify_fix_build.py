@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from simulator.config.python_version import load_releases
+from simulator.config.python_releases import load_releases
 
 pytestmark = [pytest.mark.docker]
 

@@ -80,6 +80,11 @@ def sdist_bytes(
     return buffer.getvalue()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None  # a client that hangs up early (a retry, a test's timeout) is not an error
+
+
 class LocalIndex:
     """Files under `root/files`, pages under `root/simple/<name>/index.html`."""
 
@@ -183,7 +188,7 @@ class LocalIndex:
                 return
 
         handler = partial(Quiet, directory=str(self.root))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _QuietServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         scheme = "http"
         if tls is not None:

@@ -13,13 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.config.blueprint import (
-    Blueprint,
-    EnvVar,
-    Service,
-    find_blueprint,
-    load_blueprint,
-)
+from simulator.config.blueprint import Blueprint, find_blueprint, load_blueprint
+from simulator.config.env_vars import EnvVar
+from simulator.config.services import Service
 from simulator.errors import ConfigurationError
 
 PYTHON_WEB = """\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 from simulator.index.session import CA_SOURCES
 from simulator.plan import build_plan as plan_mod
 from simulator.plan.build_plan import Options, make_plan
+from tests.hermetic.tls import make_tls_dir
 
 
 def write(repo: Path, files: dict[str, str]) -> Path:
@@ -130,7 +132,8 @@ def test_poetry_default_follows_creation_date(tmp_path: Path) -> None:
 
 
 def test_explicit_ca_cert_is_used_and_reported(tmp_path: Path) -> None:
-    write(tmp_path, {"render.yaml": BLUEPRINT, "ca.pem": "-----BEGIN CERTIFICATE-----\n"})
+    write(tmp_path, {"render.yaml": BLUEPRINT})
+    shutil.copy(make_tls_dir(tmp_path / "tls") / "cert.pem", tmp_path / "ca.pem")
     built = make_plan(tmp_path, Options(ca_cert=tmp_path / "ca.pem"))
     assert built.ca_cert == tmp_path / "ca.pem"
     assert built.services[0].build_env()["PIP_CERT"] == plan_mod.CA_IN_IMAGE

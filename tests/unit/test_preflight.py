@@ -17,7 +17,7 @@ from rich.console import Console
 
 from simulator.check.preflight import check_repo, explain_files
 from simulator.check.results import CheckReport
-from simulator.config import python_version
+from simulator.config import python_releases
 from simulator.config.pyproject_deps import poetry_specifier
 from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.errors import ConfigurationError, InputError
@@ -27,7 +27,7 @@ from simulator.render.target import Target
 from simulator.report.check_view import check_to_json, print_check
 
 CREATED = date(2026, 3, 1)  # a service created then gets Render's default Python 3.14.3
-NEWEST_313 = python_version.load_releases().newest("3.13") or "3.13.x"
+NEWEST_313 = python_releases.load_releases().newest("3.13") or "3.13.x"
 MUSL314 = "cp314-cp314-musllinux_1_2_x86_64"
 
 

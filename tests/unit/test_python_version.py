@@ -12,18 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.config.python_version import (
+from simulator.config.python_releases import (
     DEFAULTS_FILE,
     RELEASES_FILE,
     CPythonReleases,
     DefaultPython,
-    PythonChoice,
-    choose_python,
     default_for,
     load_defaults,
     load_releases,
-    read_python_version_file,
 )
+from simulator.config.python_version import PythonChoice, choose_python
+from simulator.config.version_requests import read_python_version_file
 from simulator.errors import ConfigurationError, RenderSimError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from simulator.build.simulation import BuildResult
-from simulator.config.blueprint import EnvVar
 from simulator.config.dep_files import pinned_requirement, tomllib
+from simulator.config.env_vars import EnvVar
 from simulator.diagnose.diagnosis import (
     BuildCommand,
     Diagnosis,
