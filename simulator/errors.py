@@ -13,6 +13,7 @@ from dataclasses import dataclass
 BUILD_FAILED = 1
 INTERRUPTED = 130
 CRASHED = 70  # EX_SOFTWARE (sysexits.h): an internal software error
+OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 
 class RenderSimError(Exception):
@@ -104,6 +105,7 @@ EXIT_CODES: dict[int, str] = {
     InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
     CRASHED: "render-sim crashed (a bug in render-sim): one line says so and names the file holding the traceback (under render-sim's home, else a temporary directory)",
     INTERRUPTED: "interrupted (Ctrl-C); the container was removed",
+    OUTPUT_CLOSED: "the output's reader went away (piped into `head`, say); a build that was running was stopped and removed",
 }
 
 

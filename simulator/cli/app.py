@@ -8,6 +8,7 @@ was saved, and the exit code is 70. Nothing is decided here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
@@ -23,7 +24,7 @@ from rich.markup import escape
 from simulator import __version__, locations
 from simulator.cli import check, engine_commands, explain, plan, simulate
 from simulator.cli.scenarios import scenarios_app
-from simulator.errors import CRASHED, INTERRUPTED, RenderSimError, UsageError
+from simulator.errors import CRASHED, INTERRUPTED, OUTPUT_CLOSED, RenderSimError, UsageError
 from simulator.report import console as report
 
 app = typer.Typer(
@@ -101,6 +102,14 @@ def _save_traceback(error: BaseException) -> Path | None:
     return path
 
 
+def _output_closed() -> NoReturn:
+    """stdout's reader went away (`| head`): stop quietly, as a shell's tools do, and make sure
+    Python's own flush at exit does not fail on the same pipe."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(OUTPUT_CLOSED)
+
+
 def _crash(error: BaseException, json_out: bool) -> NoReturn:
     """A bug in render-sim: one line saying so, the traceback in a file, exit code 70.
 
@@ -163,6 +172,8 @@ def main() -> None:
         if show:
             show()
         sys.exit(UsageError.return_code)
+    except BrokenPipeError:
+        _output_closed()
     except Exception as error:  # noqa: BLE001 - not a typed error: a bug, reported as one
         _crash(error, json_out)
     if code == INTERRUPTED:

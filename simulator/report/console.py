@@ -80,6 +80,11 @@ class SafeConsole(Console):
             else:
                 yield Segment(terminal_safe(segment.text), segment.style, segment.control)
 
+    def on_broken_pipe(self) -> None:
+        """The reader of the output went away: raise, so render-sim stops the build it may be
+        running and exits with its own code (rich would exit 1, a build failure's code)."""
+        raise BrokenPipeError
+
 
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout

@@ -18,7 +18,7 @@ import pytest
 
 from simulator import locations
 from simulator.build.buildlog import BuildLog, log_path_for
-from simulator.errors import CRASHED, HomeError
+from simulator.errors import CRASHED, OUTPUT_CLOSED, HomeError
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/render-sim-test.sock"}
@@ -200,3 +200,22 @@ def test_a_ca_cert_that_is_not_pem_is_refused_before_any_image_is_built(tmp_path
     assert result.returncode == 2, result.stderr
     assert "is not a PEM bundle of CA certificates" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_closed_output_pipe_ends_quietly_with_its_own_code(tmp_path: Path) -> None:
+    """`render-sim explain log | head` whose reader is gone: exit 141, no traceback, no crash
+    report."""
+    log = tmp_path / "build.log"
+    log.write_text("ERROR: Could not find a version that satisfies the requirement qq==1\n" * 50)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "explain", str(log), "--offline"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "RENDER_SIM_HOME": str(tmp_path / "home")},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader goes away before render-sim writes a byte
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == OUTPUT_CLOSED
+    assert "Traceback" not in stderr and "crashed" not in stderr
+    assert not (tmp_path / "home" / "crashes").exists()
