@@ -20,6 +20,7 @@ import yaml
 
 from simulator.errors import RenderSimError
 from simulator.locations import DATA_DIR
+from simulator.render import facts
 
 RELEASES_FILE = DATA_DIR / "cpython_releases.yaml"
 DEFAULTS_FILE = DATA_DIR / "render_python_defaults.yaml"
@@ -132,6 +133,15 @@ def _data_error(file: Path, problem: str) -> RenderSimError:
 
 
 def _read_data(file: Path) -> dict[str, Any]:
+    """A data file's mapping: render-sim's own through the one data loader (`render.facts`,
+    which checks it against its schema), another one (a file being edited) read here."""
+    for name, packaged in (
+        ("cpython_releases", RELEASES_FILE),
+        ("render_python_defaults", DEFAULTS_FILE),
+    ):
+        if file == packaged.resolve():
+            loaded: dict[str, Any] = facts.load(name)
+            return loaded
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
