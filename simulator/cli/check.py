@@ -12,7 +12,7 @@ from simulator.cli.configured import resolve_options
 from simulator.cli.options import BuildCommand, Created, EnvFile, Json, Python, Repo, Service
 from simulator.plan.build_plan import Options
 from simulator.report import console as report
-from simulator.report.check_view import check_to_json, print_check
+from simulator.report.check_view import check_to_json, print_check, publish_check
 from simulator.units import parse_date
 
 
@@ -54,8 +54,9 @@ def check(
     console = report.stderr_console() if json_out else report.stdout_console()
     with console.status("resolving wheels-only for Render's Python…"):
         result = check_repo(repo, options, index_url=given["index_url"])
+    data = check_to_json(result)
+    print_check(result, console)  # on stderr with --json, as simulate's log
     if json_out:
-        report.print_json(check_to_json(result))
-    else:
-        print_check(result, console)
+        report.print_json(data)
+    publish_check(data, json_out=json_out)
     raise typer.Exit(result.exit_code)
