@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import typer
 from index_fixture import CP313, LocalIndex
 from jsonschema import Draft202012Validator, ValidationError
@@ -226,3 +227,13 @@ def test_an_error_is_json_that_meets_the_commands_schema(command: str, args: lis
     code, data = run(*args, stdin="")
     assert code >= 2 and data["command"] == command and data["error"]["hint"]
     validate(command, data)
+
+
+def test_every_schema_file_ships_in_the_wheel() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools = pyproject["tool"]["setuptools"]
+    assert "simulator.report.schemas" in setuptools["packages"]
+    patterns = setuptools["package-data"]["simulator.report.schemas"]
+    files = [p.name for p in (ROOT / "simulator" / "report" / "schemas").glob("*.json")]
+    assert len(files) == len(COMMANDS) + 1  # one per command, and the shared definitions
+    assert all(any(Path(name).match(pattern) for pattern in patterns) for name in files)
