@@ -179,6 +179,21 @@ def test_an_unknown_command_is_an_error_outcome(
     assert any("simulate, check or scenarios" in line for line in run.annotations())
 
 
+def test_scenarios_without_a_scenarios_folder_is_an_error_outcome(
+    check_run: ActionRun, action_path: Path, runner_temp: Path, tmp_path: Path
+) -> None:
+    workspace = write_repo(tmp_path / "repo", "other", "true")
+    run = run_action(
+        action_path,
+        {"command": "scenarios", "junit": "scenarios.xml"},
+        workspace=workspace,
+        runner_temp=runner_temp,
+    )
+    assert run.outputs["exit-code"] == "2", run.explain()
+    assert (run.outputs["outcome"], run.outputs["class"]) == ("error", "ScenarioError")
+    assert report_of(run)["command"] == "scenarios run"
+
+
 # -- simulate (the real engine) -------------------------------------------------------------------
 
 
