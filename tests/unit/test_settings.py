@@ -108,6 +108,7 @@ def test_minutes_and_cpus_are_written_as_numbers(tmp_path: Path) -> None:
         ('python = "3.13"\n', 1, ["python", "major, minor, and patch"]),
         ('created = "soon"\n', 1, ["created", "'soon' is not a date"]),
         ('timeout = "forever"\n', 1, ["timeout", "not a duration"]),
+        ('base-image = "Not An Image!"\n', 1, ["base-image is not a Docker image reference"]),
         ("[render-sim]\ncreated = 2025-03-14\n", 1, ["unknown setting 'render-sim'"]),
         ("service = \n", 1, ["not valid TOML"]),
     ],
