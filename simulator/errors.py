@@ -97,8 +97,8 @@ class InputError(RenderSimError):
 # name -> (code, meaning); README.md's exit-code table must match this exactly.
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
-    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be compiled from source, an install would fail, or the build command cannot work on Render; for simulate --verify-fix: no fix made the build pass; for scenarios run: a scenario missed its expectations or could not run",
-    UsageError.return_code: "bad blueprint, configuration (an env file, render-sim's home), scenario manifest or command-line usage",
+    BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be compiled from source, an install would fail, or the build command cannot work on Render; for simulate --verify-fix: no fix made the build pass; for scenarios run: a scenario missed its expectations or could not run; for plan --strict: the repo's configuration has a warning",
+    UsageError.return_code: "bad blueprint, configuration (an env file, render-sim's home, a settings file, a `RENDER_SIM_*` variable), scenario manifest or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
     DockerUnavailableError.return_code: "Docker engine unavailable",
     ImageUnavailableError.return_code: "build image not available for that Python version (`plan` says so among the differences, with this code)",

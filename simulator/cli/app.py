@@ -22,7 +22,7 @@ import typer
 from rich.markup import escape
 
 from simulator import __version__, locations
-from simulator.cli import check, engine_commands, explain, plan, simulate
+from simulator.cli import check, engine_commands, explain, plan, schema, simulate
 from simulator.cli.scenarios import scenarios_app
 from simulator.errors import CRASHED, INTERRUPTED, OUTPUT_CLOSED, RenderSimError, UsageError
 from simulator.report import console as report
@@ -40,6 +40,7 @@ app.command()(explain.explain)
 app.command()(check.check)
 app.command()(engine_commands.doctor)
 app.command()(engine_commands.clean)
+app.command()(schema.schema)
 app.add_typer(engine_commands.images_app, name="images")
 app.add_typer(scenarios_app, name="scenarios")
 

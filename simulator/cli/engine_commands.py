@@ -54,7 +54,7 @@ def images_list(json_out: Json = False) -> None:
     """The images render-sim built or bootstrapped."""
     found = images.list_images(engine.connect())
     if json_out:
-        report.print_json([vars(i) for i in found])
+        report.print_json({"images": [vars(i) for i in found]})
         return
     console = report.stdout_console()
     for info in found:

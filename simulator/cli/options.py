@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from simulator.cli.configured import resolve_options
 from simulator.errors import UsageError
 from simulator.plan.build_plan import Options
 from simulator.units import parse_bytes, parse_date, parse_image_reference, parse_seconds
@@ -94,20 +95,26 @@ def build_options(
     base_image: str | None,
     ca_cert: Path | None,
     no_ca: bool,
+    context: typer.Context | None = None,
 ) -> Options:
-    if cpus <= 0:
-        raise UsageError(f"--cpus {cpus} must be above 0")
+    given = resolve_options(  # command line > RENDER_SIM_* > the repo's settings file > default
+        context, service=service, build_command=build_command, env_file=env_file, python=python,
+        created=created, memory=memory, cpus=cpus, timeout=timeout, idle_timeout=idle_timeout,
+        base_image=base_image, ca_cert=ca_cert, no_ca=no_ca,
+    ).values  # fmt: skip
+    if given["cpus"] <= 0:
+        raise UsageError(f"--cpus {given['cpus']} must be above 0")
     return Options(
-        service=service,
-        build_command=build_command,
-        env_file=env_file,
-        python=python,
-        created=parse_date(created),
-        memory_bytes=parse_bytes(memory),
-        cpus=cpus,
-        timeout_s=parse_seconds(timeout, "--timeout"),
-        idle_timeout_s=parse_seconds(idle_timeout, "--idle-timeout"),
-        base_image=parse_image_reference(base_image) if base_image else None,
-        ca_cert=ca_cert,
-        no_ca=no_ca,
+        service=given["service"],
+        build_command=given["build_command"],
+        env_file=given["env_file"],
+        python=given["python"],
+        created=parse_date(given["created"]),
+        memory_bytes=parse_bytes(given["memory"]),
+        cpus=given["cpus"],
+        timeout_s=parse_seconds(given["timeout"], "--timeout"),
+        idle_timeout_s=parse_seconds(given["idle_timeout"], "--idle-timeout"),
+        base_image=parse_image_reference(given["base_image"]) if given["base_image"] else None,
+        ca_cert=given["ca_cert"],
+        no_ca=given["no_ca"],
     )

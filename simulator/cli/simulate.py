@@ -43,6 +43,7 @@ from simulator.verify.network import network_hosts
 
 
 def simulate(
+    ctx: typer.Context,
     repo: Repo = Path("."),
     service: Service = None,
     json_out: Json = False,
@@ -105,6 +106,7 @@ def simulate(
         base_image,
         ca_cert,
         no_ca,
+        ctx,
     )
     options = replace(options, network=network, build_cache=not no_cache, clear_cache=clear_cache)
     if report_file is not None:
@@ -122,7 +124,7 @@ def simulate(
     results = []
     runs: list[html.ServiceRun] = []
     verification = None
-    run_options = RunOptions(base_image=base_image, pull=not no_pull, keep=keep)
+    run_options = RunOptions(base_image=options.base_image, pull=not no_pull, keep=keep)
     spinner = report.spinner(console)
     for service_plan in plan.services:
         result = run_build(

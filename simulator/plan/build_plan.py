@@ -194,7 +194,11 @@ class BuildPlan:
             "ca_cert": str(self.ca_cert) if self.ca_cert else None,
             "services": [s.to_dict() for s in self.services],
             "skipped": list(self.skipped),
-            "warnings": list(self.warnings),
+            # every warning: the Blueprint's and the checkout's, then each service's
+            "warnings": [
+                *self.warnings,
+                *(f"service {s.name}: {w}" for s in self.services for w in s.warnings),
+            ],
         }
 
 

@@ -1,11 +1,16 @@
-"""Show a `CheckReport`: for people with rich (per service: Python, source builds, fixes), or as
-JSON data (`check_to_json`, the same keys as `CheckReport.to_dict`).
+"""Show a `CheckReport`: for people with rich (per service: Python, source builds, fixes), as
+JSON data (`check_to_json`, the same keys as `CheckReport.to_dict`), and under GitHub Actions as
+annotations and a job summary made from that JSON (`publish_check`).
 
 Every text from a file or an index is printed as plain `Text`, never as rich markup.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -17,6 +22,7 @@ from simulator.check.results import CheckReport, ServiceCheck, SourceBuild
 from simulator.diagnose.actions import describe
 from simulator.diagnose.diagnosis import Fix
 from simulator.plan.lint import Lint
+from simulator.report import github_actions
 from simulator.report.console import WARNED_BY_PLAN
 
 _SELECTED_BY = {
@@ -193,3 +199,95 @@ def print_check(report: CheckReport, console: Console) -> None:
     console.print(
         Text(f"✗ {services} checked: {' and '.join(parts)} predicted", style="bold red"),
     )
+
+
+# -- GitHub Actions ---------------------------------------------------------------------------
+
+
+def service_problems(service: Mapping[str, Any]) -> list[str]:
+    """What fails a service's check, one line each (from its JSON form)."""
+    lines = []
+    compiled = [b for b in _list(service.get("source_builds")) if _compiled(b)]
+    if compiled:
+        names = ", ".join(f"{b.get('name')} {b.get('version') or ''}".strip() for b in compiled)
+        lines.append(
+            f"{_plural(len(compiled), 'package')} would be compiled from source on Render: {names}"
+        )
+    lines += [f"install fails: {p.get('message')}" for p in _list(service.get("problems"))]
+    lines += [
+        f"build command: {item.get('where')}: {item.get('message')}"
+        for item in _list(service.get("lint"))
+        if item.get("severity") == "error"
+    ]
+    return lines
+
+
+def check_annotations(data: Mapping[str, Any], workspace: str | None = None) -> list[str]:
+    """One `::error` per service whose check fails, on the first file it read (relative to
+    `workspace` when inside it): what fails, then the first fix for the whole service."""
+    lines = []
+    repo = Path(str(data.get("repo") or "."))
+    for service in _list(data.get("services")):
+        problems = service_problems(service)
+        if service.get("ok") is not False or not problems:
+            continue
+        fixes = _list(service.get("fixes"))
+        if fixes:
+            problems.append(f"Fix: {fixes[0].get('title')}")
+        inputs = service.get("inputs") or []
+        file = None
+        if inputs:
+            path = repo / str(inputs[0])
+            base = Path(workspace) if workspace else repo
+            file = path.relative_to(base).as_posix() if path.is_relative_to(base) else None
+        title = f"{github_actions.TITLE_PREFIX} check: {service.get('name')}"
+        lines.append(github_actions.error_annotation(title, "\n".join(problems), file=file))
+    return lines
+
+
+def check_summary_markdown(data: Mapping[str, Any]) -> str:
+    """The job summary of a check: a row per service (Python, what fails, the top fix)."""
+    services = _list(data.get("services"))
+    ok = sum(1 for s in services if s.get("ok") is True)
+    out = [
+        "## render-sim check",
+        "",
+        f"{ok} of {len(services)} service(s) install without compiling anything "
+        "(pip's resolver, wheels only, for the Python Render would use).",
+        "",
+        "| Service | Python | Result | What fails | Top fix |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for service in services:
+        python = service.get("python")
+        python = python if isinstance(python, Mapping) else {}
+        fixes = _list(service.get("fixes"))
+        row = [
+            str(service.get("name", "")),
+            str(python.get("version", "")),
+            "✅ ok" if service.get("ok") is True else "❌ fails",
+            "; ".join(service_problems(service)),
+            str(fixes[0].get("title", "")) if fixes else "",
+        ]
+        out.append(github_actions.table_row(row))
+    return "\n".join(out) + "\n"
+
+
+def publish_check(data: Mapping[str, Any], *, json_out: bool = False) -> None:
+    """Under GitHub Actions: annotate the services that fail and add the job summary."""
+    if not github_actions.active():
+        return
+    stream = sys.stderr if json_out else sys.stdout
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    for line in github_actions.capped(check_annotations(data, workspace)):
+        print(line, file=stream, flush=True)
+    github_actions.write_step_summary(check_summary_markdown(data))
+
+
+def _list(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _compiled(build: Mapping[str, Any]) -> bool:
+    sdist = build.get("sdist")
+    return not (isinstance(sdist, Mapping) and sdist.get("contents") == "pure")

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from simulator.build.simulation import BuildResult
 from simulator.plan.build_plan import BuildPlan, ServicePlan
-from simulator.report import github_actions
+from simulator.report import github_actions, schemas
 
 #: Lint items the plan already prints as a warning (with the same fix).
 WARNED_BY_PLAN = ("runtime-txt",)
@@ -103,7 +103,9 @@ def stderr_console() -> Console:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout, alone (progress and logs go to stderr in --json mode)."""
+    """JSON on stdout, alone (progress and logs go to stderr in --json mode), in the versioned
+    envelope: schema_version, render-sim's version and the command first (report.schemas)."""
+    data = schemas.envelope(data, schemas.current_command())
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     # A path or log line with undecodable bytes must not crash the output: escape, never fail
     data_bytes = text.encode("utf-8", "backslashreplace")

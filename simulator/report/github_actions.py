@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 TITLE_PREFIX = "render-sim"
+#: GitHub keeps at most 10 error annotations per step and drops the rest without a word
+#: (docs.github.com: "Workflow commands for GitHub Actions", setting an error message).
+MAX_ERRORS = 10
 CELL_LIMIT = 160  # characters per summary table cell; longer text is cut with "…"
 
 _OUTCOME_MARKS = {
@@ -64,6 +67,20 @@ def error_annotation(
             properties.append(f"line={line}")
     properties.append(f"title={escape_property(title)}")
     return f"::error {','.join(properties)}::{escape_data(message)}"
+
+
+def capped(lines: list[str]) -> list[str]:
+    """At most `MAX_ERRORS` annotations: the last one kept says how many more failed."""
+    if len(lines) <= MAX_ERRORS:
+        return lines
+    more = len(lines) - MAX_ERRORS + 1
+    note = f"{more} more failures are not annotated (GitHub keeps {MAX_ERRORS} per step): see the job summary"
+    return [*lines[: MAX_ERRORS - 1], error_annotation(f"{TITLE_PREFIX}: {more} more", note)]
+
+
+def table_row(cells: list[str]) -> str:
+    """A Markdown table row, each cell made safe (one line, no HTML, pipes escaped, short)."""
+    return _row(cells)
 
 
 def group_start(title: str) -> str:
@@ -328,7 +345,7 @@ def publish_build(summary: Mapping[str, Any], *, json_out: bool = False) -> None
     if not active():
         return
     stream = sys.stderr if json_out else sys.stdout
-    for line in annotate_build(summary, workspace=os.environ.get("GITHUB_WORKSPACE")):
+    for line in capped(annotate_build(summary, workspace=os.environ.get("GITHUB_WORKSPACE"))):
         print(line, file=stream, flush=True)
     write_step_summary(step_summary_markdown([dict(r) for r in _mappings(summary.get("results"))]))
 
@@ -339,6 +356,6 @@ def publish_scenarios(scenario_results: list[dict[str, Any]], *, json_out: bool 
         return
     stream = sys.stderr if json_out else sys.stdout
     workspace = os.environ.get("GITHUB_WORKSPACE")
-    for line in annotate_scenarios(scenario_results, workspace=workspace):
+    for line in capped(annotate_scenarios(scenario_results, workspace=workspace)):
         print(line, file=stream, flush=True)
     write_step_summary(step_summary_markdown([], scenario_results))

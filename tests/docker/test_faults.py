@@ -38,6 +38,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
+from jsonschema import Draft202012Validator
 
 from simulator.build import engine
 from simulator.build.engine import (
@@ -54,6 +55,7 @@ from simulator.build.engine import (
 )
 from simulator.build.simulation import diagnose, simulate_service
 from simulator.plan.build_plan import Options, make_plan
+from simulator.report.schemas import schema_for
 from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 pytestmark = pytest.mark.docker
@@ -566,6 +568,7 @@ def test_clean_removes_all_render_sim_made_and_nothing_else(
         proc = render_sim("clean", "--json", timeout=300, DOCKER_HOST=engine2.engine.url)
         assert proc.returncode == 0, proc.stderr
         removed = json.loads(proc.stdout)
+        Draft202012Validator(schema_for("clean")).validate(removed)
         assert sorted(removed["containers"]) == [kept.name]
         assert sorted(removed["volumes"]) == sorted(
             [f"{kept.name}-render", f"{kept.name}-tmp", cache, orphan.name]

@@ -18,7 +18,10 @@ from typing import Any
 
 import docker
 import pytest
+from jsonschema import Draft202012Validator
 
+from simulator.report.scenarios_view import results_to_json
+from simulator.report.schemas import envelope, schema_for
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult
 from tests.hermetic import packages
@@ -82,6 +85,11 @@ def test_every_hermetic_scenario_ran(results: dict[str, ScenarioResult]) -> None
 def test_scenario_passes(results: dict[str, ScenarioResult], name: str) -> None:
     result = results[name]
     assert result.passed and not result.error, explain(result)
+
+
+def test_the_results_json_meets_the_scenarios_run_schema(results: dict[str, ScenarioResult]) -> None:
+    data = envelope(results_to_json(list(results.values()), duration_s=0.0), "scenarios run")
+    Draft202012Validator(schema_for("scenarios run")).validate(json.loads(json.dumps(data)))
 
 
 # -- the failures are real ----------------------------------------------------------------------

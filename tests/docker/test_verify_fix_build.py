@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from simulator.config.python_releases import load_releases
+from simulator.report.schemas import schema_for
 
 pytestmark = [pytest.mark.docker]
 
@@ -146,6 +148,10 @@ def test_python_fix_is_verified_and_exits_0(python_run: Run) -> None:
     verify = python_run.json()["verify_fix"]
     assert verify["status"] == "verified" and verify["verified"] is True, verify
     assert verify["message"] == f"verified: the build passes with PYTHON_VERSION={NEWEST_313}"
+
+
+def test_verify_fix_json_meets_the_simulate_schema(python_run: Run) -> None:
+    Draft202012Validator(schema_for("simulate")).validate(python_run.json())
 
 
 def test_the_repo_as_it_is_still_fails(python_run: Run) -> None:
