@@ -35,11 +35,14 @@ simulate: setup engine
 scenarios: setup engine
 	$(BIN)/render-sim scenarios run --kind online --jobs 2 $(ARGS)
 
+# The unit tests run on two workers (pytest-xdist); the Docker and browser tests one at a time
+# (they time real builds and check what the engine holds).
 test: setup engine browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 tests/unit
+	$(BIN)/python -m pytest --ignore=tests/unit
 
 test-unit: setup
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -n 2 tests/unit
 
 test-docker: setup engine
 	$(BIN)/python -m pytest tests/docker
@@ -53,6 +56,7 @@ bench: setup engine
 lint: setup
 	$(BIN)/ruff check simulator tests bench scripts
 	$(BIN)/mypy simulator
+	$(BIN)/lint-imports
 
 clean:
 	-$(BIN)/render-sim clean
