@@ -13,8 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.build import engine, images
-from simulator.errors import DockerUnavailableError, RenderSimError
+from simulator.build import endpoints, engine, images
+from simulator.errors import RenderSimError
 from simulator.plan import build_plan as plan
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -33,7 +33,10 @@ def run_checks() -> list[Check]:
     """Every check, in the order a user would fix things."""
     checks: list[Check] = []
     try:
-        client = engine.connect()
+        endpoint = endpoints.resolve()
+        # which engine, and why that one (--context, DOCKER_HOST, DOCKER_CONTEXT, docker context use)
+        checks.append(Check("docker endpoint", "ok", endpoint.describe()))
+        client = endpoints.connect(endpoint)
         version = client.version()
         checks.append(
             Check(
@@ -49,7 +52,7 @@ def run_checks() -> list[Check]:
                 "fail",
                 str(error),
                 error.hint or "",
-                DockerUnavailableError.return_code,
+                error.return_code,  # 4: no engine answers; 2: an unknown context
             )
         )
         client = None

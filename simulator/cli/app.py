@@ -22,6 +22,7 @@ import typer
 from rich.markup import escape
 
 from simulator import __version__, locations
+from simulator.build import endpoints
 from simulator.cli import check, engine_commands, explain, plan, schema, simulate
 from simulator.cli.scenarios import scenarios_app
 from simulator.errors import CRASHED, INTERRUPTED, OUTPUT_CLOSED, RenderSimError, UsageError
@@ -59,8 +60,18 @@ def _main_options(
             "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            help="Docker context to use (as `docker --context NAME`); default: DOCKER_HOST, "
+            "DOCKER_CONTEXT, then `docker context use`.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Reproduce Render.com's native Python build locally in Docker, and diagnose it."""
+    endpoints.choose_context(context)
 
 
 def _fail(error: RenderSimError, json_out: bool) -> NoReturn:

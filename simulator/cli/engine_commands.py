@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from simulator.build import doctor as doctor_mod
-from simulator.build import engine, images
+from simulator.build import endpoints, engine, images
 from simulator.build.simulation import build_image
 from simulator.cli.options import (
     BaseImage,
@@ -40,7 +40,7 @@ def doctor(json_out: Json = False) -> None:
 
 def clean(json_out: Json = False) -> None:
     """Remove every container and volume render-sim created (by label), and only those."""
-    containers, volumes = engine.clean(engine.connect())
+    containers, volumes = engine.clean(endpoints.connect())
     if json_out:
         report.print_json({"containers": containers, "volumes": volumes})
     else:
@@ -52,7 +52,7 @@ def clean(json_out: Json = False) -> None:
 @images_app.command("list")
 def images_list(json_out: Json = False) -> None:
     """The images render-sim built or bootstrapped."""
-    found = images.list_images(engine.connect())
+    found = images.list_images(endpoints.connect())
     if json_out:
         report.print_json({"images": [vars(i) for i in found]})
         return
@@ -87,7 +87,7 @@ def images_build(
         no_ca=no_ca,
         build_command=None,
     )
-    client = engine.connect()
+    client = endpoints.connect()
     built = make_plan(repo, options, client=client)
     console = report.stderr_console() if json_out else report.stdout_console()
     tags = []
@@ -111,7 +111,7 @@ def images_build(
 @images_app.command("prune")
 def images_prune(json_out: Json = False) -> None:
     """Remove render-sim's images (they are rebuilt when next needed)."""
-    removed = images.prune_images(engine.connect())
+    removed = images.prune_images(endpoints.connect())
     if json_out:
         report.print_json({"removed": removed})
     else:

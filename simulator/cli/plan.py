@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.cli.configured import resolve_options
 from simulator.cli.options import (
     BaseImage,
@@ -88,7 +88,7 @@ def plan(
         options = replace(options, probe_network=False)
     else:
         try:
-            client = engine.connect()
+            client = endpoints.connect()
         except RenderSimError:
             client = None  # the plan does not need an engine; it then predicts the image
     built = make_plan(repo, options, client=client)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.build.pipeline import RunOptions, run_build
 from simulator.check.service import planner_for
 from simulator.cli.options import (
@@ -112,7 +112,7 @@ def simulate(
     if report_file is not None:
         html.check_report_path(report_file)
     console = report.stderr_console() if json_out else report.stdout_console()
-    client = engine.connect()
+    client = endpoints.connect()
     plan = make_plan(repo, options, client=client)
     if verify and len(plan.services) > 1:
         names = ", ".join(s.name for s in plan.services)
