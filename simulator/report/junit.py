@@ -3,7 +3,10 @@
 The shape every reporter reads: `<testsuites>` with one `<testsuite>` (name, tests, failures,
 errors, skipped, time, timestamp), one `<testcase>` per scenario (classname, name, time), a
 `<failure>` for a scenario that missed its expectations, an `<error>` for one that could not run,
-and the tail of the build log in `<system-out>`.
+and the tail of the build log in `<system-out>`. Each test case's `<properties>` name the engine
+it ran on and how long it waited for its build image; a shard's test suite says which shard it
+is and how the suite was split, so `merge_junit` can tell a complete set of shards from a
+partial one (`simulator.report.junit_merge`).
 
 Only masked text goes in: the log as `BuildLog` saved it (secret values already replaced) and
 render-sim's own messages. The build's environment is never written.
@@ -15,7 +18,7 @@ import os
 import re
 import socket
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from simulator.errors import UsageError
 from simulator.scenarios.run import ScenarioResult
 
 SUITE = "render-sim scenarios"
+ENGINE_PROPERTY = "render-sim.engine"  # the Docker engine a scenario ran on
+IMAGE_PROPERTY = "render-sim.image_s"  # of the case's time: waiting for its build image
 LOG_TAIL_LINES = 200
 # XML 1.0 cannot hold most control characters, even escaped: a reporter rejects the whole file.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -50,8 +55,12 @@ def junit_tree(
     duration_s: float | None = None,
     timestamp: datetime | None = None,
     suite: str = SUITE,
+    properties: Mapping[str, str] | None = None,
 ) -> ET.ElementTree:
-    """The JUnit document for `results` (one test suite, one test case per scenario)."""
+    """The JUnit document for `results` (one test suite, one test case per scenario).
+
+    `properties` go in the test suite's `<properties>` (a shard's number and split, see
+    `simulator.scenarios.shards.shard_properties`)."""
     failures = sum(r.status == "failed" for r in results)
     errors = sum(r.status == "error" for r in results)
     total = duration_s if duration_s is not None else sum(r.duration_s for r in results)
@@ -75,6 +84,7 @@ def junit_tree(
             "hostname": socket.gethostname(),
         },
     )
+    add_properties(testsuite, properties or {})
     for result in results:
         _testcase(testsuite, result)
     ET.indent(root)
@@ -91,6 +101,12 @@ def _testcase(parent: ET.Element, result: ScenarioResult) -> None:
             "name": scenario.name,
             "time": f"{result.duration_s:.3f}",
         },
+    )
+    add_properties(
+        case,
+        {ENGINE_PROPERTY: result.engine, IMAGE_PROPERTY: f"{result.image_s:.3f}"}
+        if result.engine
+        else {},
     )
     build = result.result
     if result.status == "error":
@@ -120,19 +136,30 @@ def _testcase(parent: ET.Element, result: ScenarioResult) -> None:
         out.text = xml_text(log_tail(build.log_text))
 
 
+def add_properties(parent: ET.Element, properties: Mapping[str, str]) -> None:
+    """`<properties><property name=".." value=".."/>...</properties>` (nothing when empty)."""
+    if not properties:
+        return
+    element = ET.SubElement(parent, "properties")
+    for name, value in properties.items():
+        ET.SubElement(element, "property", {"name": name, "value": xml_text(value)})
+
+
 def write_junit(
     path: Path,
     results: Sequence[ScenarioResult],
     *,
     duration_s: float | None = None,
     timestamp: datetime | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> None:
     """Write the JUnit XML of `results` to `path` (its folder is created when missing)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        junit_tree(results, duration_s=duration_s, timestamp=timestamp).write(
-            path, encoding="utf-8", xml_declaration=True
+        tree = junit_tree(
+            results, duration_s=duration_s, timestamp=timestamp, properties=properties
         )
+        tree.write(path, encoding="utf-8", xml_declaration=True)
     except OSError as error:
         raise UsageError(
             f"cannot write the JUnit report {path}: {error.strerror or error}",

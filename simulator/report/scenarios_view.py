@@ -6,12 +6,14 @@ Plain data in, output out: nothing here decides whether a scenario passed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulator.report.junit_merge import MergedReport
 from simulator.scenarios.manifest import Scenario
 from simulator.scenarios.run import ScenarioResult
 
@@ -61,9 +63,10 @@ def progress_line(result: ScenarioResult, done: int, total: int) -> str:
         )
     else:
         detail = result.got()
+    engine = f"  [dim]on {escape(result.engine)}[/]" if result.engine and "://" not in result.engine else ""
     return (
         f"[dim]\\[{done}/{total}][/] {STATUS[result.status]}  [bold]{escape(result.scenario.name)}[/]"
-        f"  {result.duration_s:.1f} s  [dim]{escape(detail)}[/]"
+        f"  {result.duration_s:.1f} s{engine}  [dim]{escape(detail)}[/]"
     )
 
 
@@ -78,7 +81,9 @@ def _package(result: ScenarioResult) -> str:
 def print_results(results: Sequence[ScenarioResult], duration_s: float, console: Console) -> None:
     """The table of all results, then what each failed or errored scenario missed."""
     table = Table(pad_edge=False)
-    for column in ("name", "expected", "got", "passed", "duration", "class / package"):
+    several = len({r.engine for r in results}) > 1  # spread over engines: say which ran what
+    columns = ["name", "expected", "got", "passed", "duration", "class / package"]
+    for column in [*columns, *(["engine"] if several else [])]:
         table.add_column(column, overflow="fold", no_wrap=column == "name")
     for result in results:
         table.add_row(
@@ -88,6 +93,7 @@ def print_results(results: Sequence[ScenarioResult], duration_s: float, console:
             STATUS[result.status],
             f"{result.duration_s:.1f} s",
             escape(_package(result)),
+            *([escape(result.engine)] if several else []),
         )
     console.print(table)
     for result in results:
@@ -118,3 +124,25 @@ def results_to_json(results: Sequence[ScenarioResult], duration_s: float) -> dic
         "errors": sum(r.status == "error" for r in results),
         "duration_s": round(duration_s, 2),
     }
+
+
+def print_merged(merged: MergedReport, console: Console, written: Path | None) -> None:
+    """The merged shards: what did not pass, the counts, and the verdict."""
+    source = f"{merged.shards} shards" if merged.shards else f"{len(merged.files)} report(s)"
+    for case in merged.cases:
+        if case.status in ("failed", "error"):
+            console.print(
+                f"{STATUS[case.status]} [bold]{escape(case.name)}[/]  [dim]({escape(str(case.file))})[/]",
+                soft_wrap=True,
+            )
+    counts = (
+        f"{merged.count('passed')} passed, {merged.count('failed')} failed, "
+        f"{merged.count('error')} error(s)"
+        + (f", {merged.count('skipped')} skipped" if merged.count("skipped") else "")
+    )
+    style = "bold green" if merged.passed else "bold red"
+    console.print(f"[{style}]{counts}[/] in {len(merged.cases)} case(s) from {source}")
+    if not merged.cases:
+        console.print("[bold red]no test case in the reports[/]")
+    if written is not None:
+        console.print(f"JUnit report: {escape(str(written))}")

@@ -5,7 +5,11 @@ build image -> simulate -> diagnose when the build did not succeed -> compare. T
 folder is never written to, and every run is a first deploy (no build cache).
 
 Scenarios share images: each distinct build image is resolved and built once, by the first
-scenario that needs it, while the others needing it wait (`_Images`).
+scenario that needs it, while the others needing it wait (`scenarios.engines.EngineImages`).
+
+Several engines (`--engine A --engine B`): each engine gets `jobs` workers of its own, and every
+worker takes the next scenario of one shared queue, so a fast engine simply runs more of them.
+An engine that lacks a build image gets a copy from the engine that has or built it.
 
 Ctrl-C: KeyboardInterrupt reaches only the main thread, so the main thread stops the workers by
 raising KeyboardInterrupt inside each busy one (`PyThreadState_SetAsyncExc`). It arrives at the
@@ -31,13 +35,14 @@ from typing import Any
 import docker
 import docker.errors
 
-from simulator.build import images
+from simulator.build.endpoints import Endpoint, Engine
 from simulator.build.pipeline import RunOptions, run_build
-from simulator.build.simulation import BuildResult, build_image
+from simulator.build.simulation import BuildResult
 from simulator.errors import RenderSimError, ScenarioError, UsageError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
 from simulator.scenarios.compare import compare, compare_verify
+from simulator.scenarios.engines import EngineImages
 from simulator.scenarios.manifest import MANIFEST, Scenario
 from simulator.verify.loop import verify_fix
 from simulator.verify.network import network_hosts
@@ -67,6 +72,13 @@ class ScenarioResult:
     duration_s: float
     error: str | None = None  # a render-sim error (message and fix) that stopped the scenario
     verification: Verification | None = None  # --verify-fix, when the manifest expects it
+    engine: str = ""  # the Docker engine it ran on (its context name or URL)
+    image_s: float = 0.0  # of duration_s: waiting for its build image (made once per run)
+
+    @property
+    def own_s(self) -> float:
+        """The scenario's own time, without waiting for its image (what shards balance by)."""
+        return max(0.0, self.duration_s - self.image_s)
 
     @property
     def status(self) -> str:
@@ -105,6 +117,8 @@ class ScenarioResult:
             "mismatches": list(self.mismatches),
             "error": self.error,
             "duration_s": round(self.duration_s, 2),
+            "image_s": round(self.image_s, 2),
+            "engine": self.engine or None,
             "log_path": str(result.log_path) if result else None,
             "plan_warnings": list(self.plan_warnings),
             "result": result.to_dict() if result else None,
@@ -112,81 +126,25 @@ class ScenarioResult:
         }
 
 
-# -- images -------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Entry:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    value: tuple[str, images.BaseImage] | None = None
-    error: RenderSimError | None = None
-
-
-class _Images:
-    """Each distinct build image once: the first scenario builds it, the others wait for it.
-
-    A failure is remembered too, so ten scenarios on a Python without an image fail at once
-    with the same error instead of trying ten times. Bases of one Python are resolved one at a
-    time (bootstrapping one stand-in twice at once would only waste minutes).
-    """
-
-    def __init__(
-        self,
-        client: docker.DockerClient,
-        *,
-        base_image: str | None,
-        pull: bool,
-        progress: Callable[[str], None],
-    ) -> None:
-        self._client = client
-        self._base_image = base_image
-        self._pull = pull
-        self._progress = progress
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[Any, ...], _Entry] = {}
-        self._bases: dict[str, threading.Lock] = {}
-
-    def get(self, plan: BuildPlan, service: ServicePlan) -> tuple[str, images.BaseImage]:
-        python = service.python.version
-        key = (python, self._base_image, service.poetry_version, service.uv_version, plan.ca_cert)
-        with self._lock:
-            entry = self._entries.setdefault(key, _Entry())
-            base_lock = self._bases.setdefault(python, threading.Lock())
-        with entry.lock:
-            if entry.value is None and entry.error is None:
-                with base_lock:
-                    try:
-                        entry.value = build_image(
-                            self._client,
-                            plan,
-                            service,
-                            base_image=self._base_image,
-                            pull=self._pull,
-                            progress=lambda m: self._progress(f"image for Python {python}: {m}"),
-                        )
-                    except RenderSimError as error:
-                        entry.error = error
-            if entry.error is not None:
-                raise entry.error
-            assert entry.value is not None
-            return entry.value
-
-
 # -- running ------------------------------------------------------------------------------------
 
 
 @dataclass
 class _Run:
-    """What every worker shares."""
+    """What the workers of one engine share (`copies` and `lock` are the whole run's)."""
 
-    client: docker.DockerClient
-    images: _Images
+    engine: Engine
+    images: EngineImages
     fixtures_network: str | None
     base_image: str | None
     offline_index: bool
     pull: bool = True
     copies: set[Path] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        return self.engine.client
 
 
 def copy_scenario(scenario: Scenario, into: Path) -> Path:
@@ -204,11 +162,27 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
     """Run one scenario; a render-sim error makes it an error result, not a crash."""
     started = time.monotonic()
     warnings: list[str] = []
+    waited = [0.0]  # seconds spent getting the build image
 
     def error_result(message: str, result: BuildResult | None = None) -> ScenarioResult:
         return ScenarioResult(
-            scenario, False, [], result, warnings, time.monotonic() - started, message
+            scenario,
+            False,
+            [],
+            result,
+            warnings,
+            time.monotonic() - started,
+            message,
+            engine=run.engine.name,
+            image_s=waited[0],
         )
+
+    def image(plan: BuildPlan, service: ServicePlan, _progress: Any) -> Any:
+        begun = time.monotonic()
+        try:
+            return run.images.get(run.engine, plan, service)
+        finally:
+            waited[0] += time.monotonic() - begun
 
     if scenario.network == "fixtures" and not run.fixtures_network:
         return error_result(FIXTURES_NEEDED)
@@ -244,7 +218,7 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
                 service,
                 index=index,
                 options=run_options,
-                images=lambda plan, service, _progress: run.images.get(plan, service),
+                images=image,
             )
             if not result.succeeded and scenario.expect.verify is not None:
                 verification = _verify(run, scenario, plan, service, result, options, index)
@@ -264,6 +238,8 @@ def run_scenario(run: _Run, scenario: Scenario) -> ScenarioResult:
         warnings,
         time.monotonic() - started,
         verification=verification,
+        engine=run.engine.name,
+        image_s=waited[0],
     )
 
 
@@ -294,7 +270,7 @@ def _verify(
 
 
 def run_scenarios(
-    client: docker.DockerClient,
+    engines: docker.DockerClient | Sequence[Engine] | None,
     scenarios: Sequence[Scenario],
     *,
     jobs: int = 1,
@@ -305,41 +281,44 @@ def run_scenarios(
     progress: Callable[[str], None] = _quiet,
     on_result: Callable[[ScenarioResult], None] | None = None,
 ) -> list[ScenarioResult]:
-    """Run `scenarios` on `jobs` threads; results in the order given.
+    """Run `scenarios` on `jobs` threads per engine; results in the order given.
 
-    `progress` hears what the image builds are doing; `on_result` gets each result as its
-    scenario finishes (called one at a time). On Ctrl-C the builds are stopped, their
-    containers and volumes removed, and KeyboardInterrupt raised again.
+    `engines` is one Docker client, or several `Engine`s to spread the scenarios over (each
+    with `jobs` workers of its own, all taking from one queue). `progress` hears what the image
+    builds are doing; `on_result` gets each result as its scenario finishes (called one at a
+    time). On Ctrl-C the builds are stopped, their containers and volumes removed, and
+    KeyboardInterrupt raised again.
     """
     if jobs < 1:
         raise UsageError(f"--jobs {jobs} must be at least 1")
+    fleet = _engines(engines)
     if fixtures_network and any(s.network == "fixtures" for s in scenarios):
-        _check_network(client, fixtures_network)
-    run = _Run(
-        client,
-        _Images(client, base_image=base_image, pull=pull, progress=progress),
-        fixtures_network,
-        base_image,
-        offline_index,
-        pull,
-    )
+        for engine in fleet:
+            _check_network(engine, fixtures_network, several=len(fleet) > 1)
+    images = EngineImages(fleet, base_image=base_image, pull=pull, progress=progress)
+    copies: set[Path] = set()
+    lock = threading.Lock()
+    runs = [
+        _Run(engine, images, fixtures_network, base_image, offline_index, pull, copies, lock)
+        for engine in fleet
+    ]
     todo = list(enumerate(scenarios))
     results: list[ScenarioResult | None] = [None] * len(scenarios)
     stop = threading.Event()
     busy: set[int] = set()  # thread idents of workers inside a scenario
     crashed: list[Exception] = []  # a bug in render-sim: raised again in the caller's thread
 
-    def worker() -> None:
+    def worker(run: _Run) -> None:
         me = threading.get_ident()
         try:
             while True:
-                with run.lock:
+                with lock:
                     if stop.is_set() or not todo:
                         return
                     index, scenario = todo.pop(0)
                     busy.add(me)
                 outcome = run_scenario(run, scenario)
-                with run.lock:
+                with lock:
                     busy.discard(me)
                     results[index] = outcome
                     if on_result is not None:
@@ -347,13 +326,16 @@ def run_scenarios(
         except KeyboardInterrupt:
             return  # told to stop by the main thread: the container is already removed
         except Exception as error:
-            with run.lock:
+            with lock:
                 crashed.append(error)
                 stop.set()
 
+    # Worker slots round-robin over the engines: with fewer scenarios than slots, every engine
+    # still gets work before any engine gets a second worker.
+    slots = [run for _ in range(jobs) for run in runs][: len(scenarios)]
     threads = [
-        threading.Thread(target=worker, name=f"render-sim-scenario-{i}", daemon=True)
-        for i in range(min(jobs, len(scenarios)))
+        threading.Thread(target=worker, args=(run,), name=f"render-sim-scenario-{i}", daemon=True)
+        for i, run in enumerate(slots)
     ]
     try:
         for thread in threads:
@@ -362,7 +344,7 @@ def run_scenarios(
             while thread.is_alive():
                 thread.join(0.2)
     except KeyboardInterrupt:
-        with run.lock:
+        with lock:
             stop.set()
             for ident in busy:
                 _raise_in_thread(ident, KeyboardInterrupt)
@@ -371,11 +353,22 @@ def run_scenarios(
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: straight to the sweep
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
-        remove_leftovers(client, run.copies)
+        for engine in fleet:
+            remove_leftovers(engine.client, copies)
         raise
     if crashed:
         raise crashed[0]
     return [r for r in results if r is not None]
+
+
+def _engines(engines: docker.DockerClient | Sequence[Engine] | None) -> list[Engine]:
+    """The engines to run on: `Engine`s as given, or one made of a bare client."""
+    if isinstance(engines, Sequence):
+        if not engines:
+            raise UsageError("no Docker engine to run the scenarios on")
+        return list(engines)
+    base_url = str(getattr(getattr(engines, "api", None), "base_url", "") or "engine")
+    return [Engine(Endpoint(base_url, "default"), engines)]
 
 
 def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:
@@ -383,14 +376,16 @@ def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exception))
 
 
-def _check_network(client: docker.DockerClient, name: str) -> None:
+def _check_network(engine: Engine, name: str, *, several: bool) -> None:
     try:
-        client.networks.get(name)
+        engine.client.networks.get(name)
     except docker.errors.NotFound:
+        where = f" on engine {engine.name}" if several else ""
         raise UsageError(
-            f"--fixtures-network {name!r}: no Docker network of that name",
+            f"--fixtures-network {name!r}: no Docker network of that name{where}",
             hint="start render-sim's fixtures first (`make test-scenarios` does), or give the "
-            "name of their network",
+            "name of their network"
+            + ("; each engine needs its own fixtures under the same name" if several else ""),
         ) from None
 
 
