@@ -49,6 +49,7 @@ from simulator.config.blueprint import find_blueprint
 from simulator.config.build_command import read_service_plan
 from simulator.config.dep_files import Problem, relative
 from simulator.config.lockfiles import Locked, read_poetry_lock, read_uv_lock
+from simulator.config.python_version import SOURCE_DEFAULT
 from simulator.diagnose.diagnosis import Fix, PythonInfo
 from simulator.errors import ConfigurationError, Location
 from simulator.index.listing import DistFile
@@ -279,11 +280,32 @@ def _default_build_command(repo: Path) -> str | None:
     return None
 
 
-def check_repo(repo: Path, options: Options, *, index_url: str | None = None) -> CheckReport:
+def moved_default(service: ServicePlan, version: str) -> ServicePlan:
+    """`service` as it would be if Render's default Python were `version`: a service that
+    takes the default gets it; one that pins its Python (PYTHON_VERSION, .python-version)
+    keeps its own."""
+    if service.python.source != SOURCE_DEFAULT:
+        return service
+    moved = replace(
+        service.python,
+        version=version,
+        requested=f"Render's default moved to {'.'.join(version.split('.')[:2])}",
+    )
+    return replace(service, python=moved)
+
+
+def check_repo(
+    repo: Path,
+    options: Options,
+    *,
+    index_url: str | None = None,
+    default_python: str | None = None,
+) -> CheckReport:
     """Check every Python service of `repo` (one when `options.service` is set) without Docker.
 
     `index_url` replaces the index (a simple index URL); by default the requirements' own
-    `--index-url`, else https://pypi.org/simple. Raises `ConfigurationError` (exit 2) for a
+    `--index-url`, else https://pypi.org/simple. `default_python` (X.Y.Z) asks what breaks when
+    Render's default moves there (`moved_default`). Raises `ConfigurationError` (exit 2) for a
     missing file or an unreadable configuration, `InputError` (exit 6) for an empty, binary or
     non-UTF-8 dependency file or an index that cannot be read.
     """
@@ -296,6 +318,10 @@ def check_repo(repo: Path, options: Options, *, index_url: str | None = None) ->
             options = replace(options, build_command=command)
             inferred = True
     plan = make_plan(repo, options, client=None)
+    if default_python:
+        plan = replace(
+            plan, services=tuple(moved_default(s, default_python) for s in plan.services)
+        )
     services = tuple(
         check_service(plan, service, index_url=index_url, inferred_command=inferred)
         for service in plan.services
