@@ -180,7 +180,8 @@ def scenarios_run(
 
     def on_result(result: ScenarioResult) -> None:
         done.append(result)
-        console.print(progress_line(result, len(done), len(selected)), soft_wrap=True)
+        line = progress_line(result, len(done), len(selected), show_engine=len(engines) > 1)
+        console.print(line, soft_wrap=True)
 
     started = time.monotonic()
     jobs_text = f"{jobs} at a time" if jobs > 1 else "one at a time"

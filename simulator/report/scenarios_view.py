@@ -52,7 +52,9 @@ def scenario_list_to_json(scenarios: Sequence[Scenario]) -> dict[str, Any]:
     return {"scenarios": [s.to_dict() for s in scenarios]}
 
 
-def progress_line(result: ScenarioResult, done: int, total: int) -> str:
+def progress_line(
+    result: ScenarioResult, done: int, total: int, *, show_engine: bool = False
+) -> str:
     """One line as a scenario finishes: `[2/5] ✗ failed  name  12.3 s  class: expected ...`."""
     detail = ""
     if result.error:
@@ -63,7 +65,7 @@ def progress_line(result: ScenarioResult, done: int, total: int) -> str:
         )
     else:
         detail = result.got()
-    engine = f"  [dim]on {escape(result.engine)}[/]" if result.engine and "://" not in result.engine else ""
+    engine = f"  [dim]on {escape(result.engine)}[/]" if show_engine and result.engine else ""
     return (
         f"[dim]\\[{done}/{total}][/] {STATUS[result.status]}  [bold]{escape(result.scenario.name)}[/]"
         f"  {result.duration_s:.1f} s{engine}  [dim]{escape(detail)}[/]"
