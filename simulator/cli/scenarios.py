@@ -32,6 +32,7 @@ from simulator.report.scenarios_view import (
 )
 from simulator.scenarios import shards
 from simulator.scenarios.discovery import discover
+from simulator.scenarios.engines import prepare_images
 from simulator.scenarios.manifest import DEFAULT_DIR, KINDS, Scenario
 from simulator.scenarios.run import ScenarioResult, run_scenarios
 from simulator.units import parse_image_reference
@@ -223,6 +224,49 @@ def _report(
     github_actions.publish_scenarios([r.to_dict() for r in results], json_out=json_out)
     if not all(r.passed for r in results):
         raise typer.Exit(BUILD_FAILED)
+
+
+@scenarios_app.command("images")
+def scenarios_images(
+    names: Names = None,
+    dirs: Dirs = None,
+    kind: Kind = None,
+    engine_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine", help="Docker engine (URL or context); repeatable.", show_default=False
+        ),
+    ] = None,
+    no_pull: Annotated[
+        bool, typer.Option("--no-pull", help="Never pull base images; use local ones.")
+    ] = False,
+    base_image: Annotated[
+        str | None, typer.Option("--base-image", help="Build every scenario on this image.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Build the images the scenarios need, running none (then `docker save` them for CI)."""
+    selected = discover(dirs or [DEFAULT_DIR], names or (), kind)
+    engines = endpoints.connect_all(engine_names or [])
+    console = report.stderr_console() if json_out else report.stdout_console()
+    with console.status("preparing the build images…") as status:
+        made = prepare_images(
+            engines,
+            selected,
+            base_image=base_image,
+            pull=not no_pull,
+            progress=lambda message: status.update(escape(message[:150])),
+        )
+    if json_out:
+        report.print_json(
+            {
+                "images": [tag for tag, _ in made],
+                "bases": sorted({base.ref for _, base in made}),
+            }
+        )
+        return
+    for tag, base in made:
+        console.print(f"{escape(tag)}  [dim]on {escape(base.ref)}[/]")
 
 
 @scenarios_app.command("merge")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simulator.build import images
@@ -23,7 +23,8 @@ from simulator.build.endpoints import Engine
 from simulator.build.shared_images import copy_images, find_build_image
 from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
-from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan.build_plan import BuildPlan, ServicePlan, make_plan
+from simulator.scenarios.manifest import Scenario
 
 Image = tuple[str, images.BaseImage]  # (build image tag, its base)
 
@@ -115,3 +116,25 @@ class EngineImages:
         )
         entry.origin = engine
         entry.present.add(engine.name)
+
+
+def prepare_images(
+    engines: Sequence[Engine],
+    scenarios: Sequence[Scenario],
+    *,
+    base_image: str | None = None,
+    pull: bool = True,
+    progress: Callable[[str], None] = lambda _message: None,
+) -> list[Image]:
+    """Make the build image of every scenario on every engine, running nothing: each distinct
+    image once (`scenarios images`, before `docker save` shares them with other runners)."""
+    made = EngineImages(engines, base_image=base_image, pull=pull, progress=progress)
+    found: dict[str, Image] = {}
+    for scenario in scenarios:
+        options = replace(scenario.options, base_image=base_image or scenario.options.base_image)
+        plan = make_plan(scenario.path, options, client=engines[0].client)
+        for service in plan.services:
+            for engine in engines:
+                tag, base = made.get(engine, plan, service)
+                found[tag] = (tag, base)
+    return [found[tag] for tag in sorted(found)]

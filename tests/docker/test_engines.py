@@ -256,3 +256,12 @@ def test_docker_context_variable_picks_the_engine(
     listed = sorted(entry["tag"] for entry in json.loads(proc.stdout))
     on_second = sorted(tag for image in runs.second.client().images.list() for tag in image.tags)
     assert proc.returncode == 0 and listed == on_second
+
+
+def test_scenarios_images_names_the_images_the_suite_runs_on(runs: Runs, render_sim: Run) -> None:
+    """What a CI job saves with `docker save` for the shards: here, what the empty second
+    engine needed to run the suite."""
+    proc = _run(render_sim, "scenarios", "images", "--dir", str(runs.suite), "--no-pull", "--json")
+    data = json.loads(proc.stdout)
+    on_second = sorted(tag for image in runs.second.client().images.list() for tag in image.tags)
+    assert sorted([*data["images"], *data["bases"]]) == on_second
