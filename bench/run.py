@@ -12,7 +12,10 @@ Sections, in the order they run (each module's docstring says how it measures):
 - build_cache: first, second and cleared deploy with pip and with uv (build_cache.py);
 - images: cold and warm image time per Python, cold under a namespace of the bench's own
   (cold_images.py);
-- scenarios: the hermetic scenario suite with one and two workers (scenario_suite.py).
+- scenarios: the hermetic scenario suite with one and two workers (scenario_suite.py);
+- engines: a 40-scenario generated suite on one Docker engine against two (engines.py);
+- fleet_check: `render-sim check DIR` over 30 generated repos, cold, warm and with the default
+  moved (fleet_check.py).
 
 Everything the bench creates (logs, caches, images, volumes, fixtures) is its own and removed or
 left in a temporary directory. Speed targets are checked here, never in tests. The machine's load
@@ -41,7 +44,9 @@ sys.path.insert(0, str(REPO))
 from bench.build_cache import bench_build_cache  # noqa: E402
 from bench.check import bench_check  # noqa: E402
 from bench.cold_images import bench_images  # noqa: E402
+from bench.engines import bench_engines  # noqa: E402
 from bench.example import bench_example  # noqa: E402
+from bench.fleet_check import bench_fleet_check  # noqa: E402
 from bench.overhead import bench_overhead  # noqa: E402
 from bench.planner import bench_planner  # noqa: E402
 from bench.scenario_suite import bench_scenarios  # noqa: E402
@@ -212,6 +217,28 @@ def _summary(results: dict[str, Any]) -> list[str]:
             for jobs in (1, 2)
         ]
         lines.append(f"hermetic scenarios: {', '.join(walls)}")
+    if get("engines", "two_engines_jobs_1") is not None:
+        walls = [
+            f"{label} {get('engines', key, 'wall_s')} s ({get('engines', key, 'passed')} passed)"
+            for label, key in (
+                ("one engine", "one_engine_jobs_1"),
+                ("one engine, 2 workers", "one_engine_jobs_2"),
+                ("two engines", "two_engines_jobs_1"),
+            )
+        ]
+        lines.append(
+            f"{get('engines', 'scenarios')} generated scenarios: {', '.join(walls)}; one/two "
+            f"engines {get('engines', 'ratio_one_vs_two_engines')}x; image copy to the second "
+            f"engine {get('engines', 'image_copy_s')} s"
+        )
+    for run in ("cold", "warm", "default_moved_to_3_13"):
+        seconds = get("fleet_check", run, "seconds")
+        if seconds is not None:
+            lines.append(
+                f"fleet check, {get('fleet_check', 'repos')} repos, {run.replace('_', ' ')}: "
+                f"{seconds} s ({get('fleet_check', run, 'seconds_per_repo')} s per repo), "
+                f"{get('fleet_check', run, 'failing')} service(s) failing"
+            )
     return lines
 
 
@@ -236,6 +263,8 @@ def main() -> None:
         "build_cache": lambda: bench_build_cache(workdir),
         "images": lambda: bench_images(workdir),
         "scenarios": lambda: bench_scenarios(workdir),
+        "engines": lambda: bench_engines(workdir),
+        "fleet_check": lambda: bench_fleet_check(workdir),
     }
     unknown = sorted(set(args.only + args.skip) - set(sections))
     if unknown:
