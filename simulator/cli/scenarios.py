@@ -215,7 +215,8 @@ def _report(
     console: Console,
     properties: dict[str, str],
 ) -> None:
-    print_results(results, duration, console)
+    if results:  # an empty shard said so on its first line
+        print_results(results, duration, console)
     if junit is not None:
         write_junit(junit, results, duration_s=duration, properties=properties)
         console.print(f"JUnit report: {junit}")
