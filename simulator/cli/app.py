@@ -27,6 +27,7 @@ from simulator.cli import check, engine_commands, explain, plan, schema, simulat
 from simulator.cli.scenarios import scenarios_app
 from simulator.errors import CRASHED, INTERRUPTED, OUTPUT_CLOSED, RenderSimError, UsageError
 from simulator.report import console as report
+from simulator.report.schemas import command_of
 
 app = typer.Typer(
     name="render-sim",
@@ -156,7 +157,7 @@ CONTAINER_COMMANDS = frozenset({"simulate", "scenarios", "images", "clean"})
 
 def _interrupted_note(argv: list[str]) -> str:
     """What an interruption leaves behind, for the command that was running."""
-    command = next((word for word in argv[1:] if not word.startswith("-")), "")
+    command = (command_of(argv[1:]) or "").split(" ")[0]  # `--context NAME` skipped
     if command in CONTAINER_COMMANDS:
         return ": any build container and its volumes were removed"
     return " (this command starts no container: nothing to clean up)"

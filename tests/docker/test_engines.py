@@ -253,7 +253,7 @@ def test_docker_context_variable_picks_the_engine(
         DOCKER_CONTEXT="fleet-b",
         DOCKER_HOST="",
     )
-    listed = sorted(entry["tag"] for entry in json.loads(proc.stdout))
+    listed = sorted(entry["tag"] for entry in json.loads(proc.stdout)["images"])
     on_second = sorted(tag for image in runs.second.client().images.list() for tag in image.tags)
     assert proc.returncode == 0 and listed == on_second
 

@@ -11,6 +11,7 @@ import pytest
 from simulator.build import endpoints
 from simulator.build.endpoints import connect, connect_all, resolve
 from simulator.errors import ConfigurationError, DockerUnavailableError, UsageError
+from simulator.report.schemas import command_of
 
 REMOTE = "ssh://ci@builder.example"
 
@@ -151,3 +152,9 @@ def test_an_engine_that_does_not_answer_is_named_in_the_error(config: Path) -> N
         connect(endpoint)
     assert "unix:///nonexistent/render-sim-test.sock, from --engine" in str(caught.value)
     assert caught.value.hint
+
+
+def test_a_context_before_the_command_is_not_taken_for_the_command() -> None:
+    """`render-sim --context builder doctor --json`: its JSON says "doctor", not "builder"."""
+    assert command_of(["--context", "builder", "doctor", "--json"]) == "doctor"
+    assert command_of(["--context", "b", "scenarios", "merge", "a.xml"]) == "scenarios merge"

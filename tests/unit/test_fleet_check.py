@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from index_fixture import CP313, CP314, LocalIndex
+from jsonschema import Draft202012Validator
 from rich.console import Console
 
 from simulator.check import pip_resolve
@@ -25,6 +26,7 @@ from simulator.errors import UsageError
 from simulator.plan import build_plan as plan_mod
 from simulator.plan.build_plan import Options
 from simulator.report.fleet_view import fleet_junit_tree, print_fleet, rows
+from simulator.report.schemas import schema_for
 from simulator.units import parse_date
 
 CREATED = parse_date("2026-03-01")  # Render's default then: Python 3.14.3
@@ -195,6 +197,7 @@ def test_check_of_several_repos_prints_json_and_exits_1_when_one_fails(
     )
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
+    Draft202012Validator(schema_for("check")).validate(data)
     assert [row["status"] for row in data["table"]] == ["ok", "fails"]
     assert data["summary"] == {
         "repos": 2,

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from junitparser import JUnitXml
 
 from simulator.build.simulation import BuildResult
@@ -16,6 +17,7 @@ from simulator.errors import InputError, ScenarioError
 from simulator.plan.build_plan import Options
 from simulator.report.junit import write_junit
 from simulator.report.junit_merge import merge_junit, write_merged
+from simulator.report.schemas import schema_for
 from simulator.scenarios.manifest import Expectation, Scenario
 from simulator.scenarios.run import ScenarioResult
 from simulator.scenarios.shards import Shard, read_durations, shard_properties, split
@@ -160,6 +162,7 @@ def test_merge_exits_0_only_when_every_case_passed(tmp_path: Path) -> None:
     red = run_merge(*map(str, shard_reports(tmp_path / "red", statuses={"echo": "failed"})))
     assert green.returncode == 0, green.stderr
     assert json.loads(green.stdout)["tests"] == len(SUITE)
+    Draft202012Validator(schema_for("scenarios merge")).validate(json.loads(green.stdout))
     assert red.returncode == 1, red.stderr
     assert "echo" in red.stdout and "1 failed" in red.stdout
 

@@ -45,7 +45,11 @@ COMMANDS: tuple[str, ...] = (
     "images prune",
     "scenarios list",
     "scenarios run",
+    "scenarios images",
+    "scenarios merge",
 )
+#: Options before the command that take a value (`render-sim --context NAME doctor`).
+VALUE_OPTIONS = frozenset({"--context"})
 #: Commands that are groups: their JSON comes from a subcommand (`images list`).
 GROUPS = frozenset(command.split()[0] for command in COMMANDS if " " in command)
 
@@ -72,10 +76,19 @@ def envelope(data: Mapping[str, Any], command: str | None) -> dict[str, Any]:
 def command_of(words: Sequence[str]) -> str | None:
     """The command in a command line's words (`["images", "list", "--json"]` -> "images list").
 
-    Options before or between the words are skipped; the result is None when no command is
-    named (`render-sim --json`).
+    Options before or between the words are skipped, and the value of an option before the
+    command (`--context NAME`); the result is None when no command is named (`render-sim
+    --json`).
     """
-    names = [word for word in words if not word.startswith("-")]
+    names: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in VALUE_OPTIONS and not names:
+            skip = True  # its value is not the command
+        elif not word.startswith("-"):
+            names.append(word)
     if not names:
         return None
     if names[0] in GROUPS and len(names) > 1:
