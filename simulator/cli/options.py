@@ -8,9 +8,14 @@ from typing import Annotated
 import typer
 
 from simulator.cli.configured import resolve_options
-from simulator.errors import UsageError
 from simulator.plan.build_plan import Options
-from simulator.units import parse_bytes, parse_date, parse_image_reference, parse_seconds
+from simulator.units import (
+    parse_bytes,
+    parse_cpus,
+    parse_date,
+    parse_image_reference,
+    parse_seconds,
+)
 
 Repo = Annotated[
     Path, typer.Argument(help="The repo to simulate (default: the current directory).")
@@ -38,8 +43,10 @@ Created = Annotated[
         help="The service's creation date YYYY-MM-DD (Render's default Python depends on it; default today).",
     ),
 ]
-Memory = Annotated[str, typer.Option("--memory", help="Memory limit (Render: 8g).")]
-Cpus = Annotated[float, typer.Option("--cpus", help="CPU limit (Render: 2).")]
+Memory = Annotated[str, typer.Option("--memory", help="Memory limit, 6m to 1024g (Render: 8g).")]
+Cpus = Annotated[
+    float, typer.Option("--cpus", help="CPU limit, 0.01 to the engine's CPU count (Render: 2).")
+]
 Timeout = Annotated[
     str,
     typer.Option("--timeout", help="Total time limit: minutes, or 90s / 30m / 2h (Render: 120m)."),
@@ -77,7 +84,8 @@ Network = Annotated[
     str,
     typer.Option(
         "--network",
-        help="Docker network the build joins instead of the internet ('none': no network).",
+        help="Docker network the build joins instead of the internet, where the host's own "
+        "services are blocked ('none': no network).",
     ),
 ]
 
@@ -102,8 +110,6 @@ def build_options(
         created=created, memory=memory, cpus=cpus, timeout=timeout, idle_timeout=idle_timeout,
         base_image=base_image, ca_cert=ca_cert, no_ca=no_ca,
     ).values  # fmt: skip
-    if given["cpus"] <= 0:
-        raise UsageError(f"--cpus {given['cpus']} must be above 0")
     return Options(
         service=given["service"],
         build_command=given["build_command"],
@@ -111,8 +117,8 @@ def build_options(
         python=given["python"],
         created=parse_date(given["created"]),
         memory_bytes=parse_bytes(given["memory"]),
-        cpus=given["cpus"],
-        timeout_s=parse_seconds(given["timeout"], "--timeout"),
+        cpus=parse_cpus(given["cpus"]),
+        timeout_s=parse_seconds(given["timeout"], "--timeout", allow_zero=False),
         idle_timeout_s=parse_seconds(given["idle_timeout"], "--idle-timeout"),
         base_image=parse_image_reference(given["base_image"]) if given["base_image"] else None,
         ca_cert=given["ca_cert"],
