@@ -23,7 +23,7 @@ import docker.errors
 
 from bench.common import PYTHONS, no_progress, summary, write_repo
 from bench.phases import PhaseProfiler
-from simulator.build import engine, images
+from simulator.build import engine, image_build, images
 from simulator.build.simulation import build_image
 from simulator.plan.build_plan import Options, make_plan
 
@@ -79,13 +79,13 @@ def _image_time(
 @contextmanager
 def _timing(profiler: PhaseProfiler) -> Iterator[None]:
     """Time the base (find/bootstrap) and the layer build apart."""
-    saved = images.resolve_base, images.ensure_image
+    saved = images.resolve_base, image_build.ensure_image
     images.resolve_base = profiler.wrap(saved[0], "base: find or bootstrap (mmdebstrap)")
-    images.ensure_image = profiler.wrap(saved[1], "build layer: find or docker build")
+    image_build.ensure_image = profiler.wrap(saved[1], "build layer: find or docker build")
     try:
         yield
     finally:
-        images.resolve_base, images.ensure_image = saved
+        images.resolve_base, image_build.ensure_image = saved
 
 
 def bench_images(workdir: Path) -> dict[str, object]:

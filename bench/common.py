@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from simulator.build.engine import cache_volume_name
+from simulator.build.cache import cache_volume_name
 from simulator.plan.build_plan import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]

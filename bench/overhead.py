@@ -33,6 +33,7 @@ from bench.common import (
 )
 from bench.phases import PhaseProfiler, median_profile
 from simulator.build import engine
+from simulator.build.container import BuildContainer
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import VENV, BuildPlan, Options, crates_io_reachable, make_plan
@@ -76,7 +77,7 @@ def _ensurepip_venv_s(client: docker.DockerClient, image: str) -> float:
     """What creating the venv with ensurepip costs in a build container (the reference)."""
     minor = ".".join(RENDER_DEFAULT_PYTHON.split(".")[:2])
     python = f"/opt/render/project/python/Python-{RENDER_DEFAULT_PYTHON}/bin/python{minor}"
-    with engine.BuildContainer(client, image) as box:
+    with BuildContainer(client, image) as box:
         started = time.perf_counter()
         code, output = box.call([python, "-m", "venv", "/tmp/venv-by-ensurepip"])
         elapsed = time.perf_counter() - started

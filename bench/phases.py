@@ -19,7 +19,7 @@ from typing import Any
 from docker.models.containers import Container, ContainerCollection
 from docker.models.volumes import VolumeCollection
 
-from simulator.build import engine, simulation
+from simulator.build import container, container_state, sandbox, simulation
 from simulator.config import source
 from simulator.plan import build_plan as plan
 
@@ -32,12 +32,15 @@ PHASES: tuple[tuple[Any, str, str], ...] = (
     (ContainerCollection, "create", "container: create (fills /opt/render from the image)"),
     (Container, "start", "container: start"),
     (source, "archive", "source: archive"),
-    (engine.BuildContainer, "copy_into", "source: copy into the container"),
+    (container.BuildContainer, "copy_into", "source: copy into the container"),
     (simulation, "_create_venv", "venv"),
-    (engine.BuildContainer, "run", "build command: exec and stream"),
-    (engine.BuildContainer, "_cgroup_read", "cgroup reads (OOM baseline, OOM, peak)"),
-    (engine.BuildContainer, "_container_oom_killed", "container: inspect (OOMKilled)"),
-    (engine.BuildContainer, "remove", "removal: container and volumes"),
+    (sandbox.Watcher, "start", "watcher: create and start"),
+    (sandbox.Watcher, "isolate", "watcher: routes that keep the build off the host"),
+    (container.BuildContainer, "run", "build command: exec and stream"),
+    (sandbox.Watcher, "measure", "watcher: disk measures"),
+    (container_state, "_cgroup_read", "cgroup reads (OOM baseline, OOM, peak)"),
+    (container_state, "oom_killed", "container: inspect (OOMKilled)"),
+    (container.BuildContainer, "remove", "removal: containers and volumes"),
 )
 
 

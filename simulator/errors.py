@@ -94,15 +94,22 @@ class InputError(RenderSimError):
     return_code = 6
 
 
+class BusyError(RenderSimError):
+    """What the command needs is held by another build right now (retry when that one ends)."""
+
+    return_code = 7
+
+
 # name -> (code, meaning); README.md's exit-code table must match this exactly.
 EXIT_CODES: dict[int, str] = {
     0: "the build succeeded (or the command did what it was asked)",
     BUILD_FAILED: "the build ran and failed (including out-of-memory and timeout); for check: packages would be compiled from source, an install would fail, or the build command cannot work on Render; for simulate --verify-fix: no fix made the build pass; for scenarios run: a scenario missed its expectations or could not run; for plan --strict: the repo's configuration has a warning",
     UsageError.return_code: "bad blueprint, configuration (an env file, render-sim's home, a settings file, a `RENDER_SIM_*` variable), scenario manifest or command-line usage",
     NothingToBuildError.return_code: "nothing to build: no Python service in the blueprint",
-    DockerUnavailableError.return_code: "Docker engine unavailable",
+    DockerUnavailableError.return_code: "Docker engine unavailable, or it (or the build container in it) went away mid-build",
     ImageUnavailableError.return_code: "build image not available for that Python version (`plan` says so among the differences, with this code)",
     InputError.return_code: "input to explain/check cannot be read (empty, binary, too large), or the package index cannot be reached",
+    BusyError.return_code: "busy: another build holds what the command needs (`--clear-cache` while another simulation of the service uses its build cache); retry when it ends",
     CRASHED: "render-sim crashed (a bug in render-sim): one line says so and names the file holding the traceback (under render-sim's home, else a temporary directory)",
     INTERRUPTED: "interrupted (Ctrl-C); the container was removed",
     OUTPUT_CLOSED: "the output's reader went away (piped into `head`, say); a build that was running was stopped and removed",
@@ -111,3 +118,7 @@ EXIT_CODES: dict[int, str] = {
 
 class EngineLostError(DockerUnavailableError):
     """The Docker engine (or the build container in it) went away while a build ran."""
+
+
+class SandboxUnavailableError(DockerUnavailableError):
+    """The engine could not give the build container its sandbox (the host's services blocked)."""

@@ -6,6 +6,7 @@ from Render or will be slow), fail (simulate cannot work until fixed).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -13,9 +14,11 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.build import endpoints, engine, images
-from simulator.errors import RenderSimError
+from simulator.build import endpoints, engine, images, ownership, sandbox
+from simulator.build.container import DEADLINE_GRACE_S, BuildContainer, Limits
+from simulator.errors import RenderSimError, SandboxUnavailableError
 from simulator.plan import build_plan as plan
+from simulator.units import size_text
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -64,15 +67,17 @@ def run_checks() -> list[Check]:
             or "none yet: the first simulate builds one (about a minute)"
         )
         checks.append(Check("build images", "ok", detail))
+        checks.append(_disk_check(client))
         if builds:
-            checks += _container_network(client, builds[0].tag)
-        containers, volumes = engine.leftovers(client)
-        if containers or volumes:
+            checks += _sandbox_probe(client, builds[0].tag)
+        dead = ownership.dead_runs(client)
+        if dead:
             checks.append(
                 Check(
                     "leftovers",
                     "warn",
-                    f"{len(containers)} container(s), {len(volumes)} volume(s) with render-sim's label (a simulation may be running)",
+                    f"{len(dead)} container(s)/volume(s) of runs whose render-sim process is "
+                    "gone (the next simulate removes them too)",
                     "render-sim clean",
                 )
             )
@@ -138,16 +143,67 @@ NETWORK_PROBES = (
 )
 
 
-def _container_network(client: Any, image: str) -> list[Check]:
-    """What a build container can reach (with the CA bundle render-sim gives it)."""
+def _disk_check(client: Any) -> Check:
+    limit = size_text(Limits().disk_bytes)
+    if engine.volume_quota_supported(client):
+        return Check("disk limit", "ok", f"the engine bounds each build volume at {limit}")
+    return Check(
+        "disk limit",
+        "warn",
+        "this engine cannot bound a volume's size (local volumes need an xfs data root with "
+        f"project quotas): render-sim measures the build's writable space every "
+        f"{sandbox.MIN_MEASURE_S:g}-{sandbox.MAX_MEASURE_S:g} s and stops the build past "
+        f"{limit}, as Render cancels it",
+    )
+
+
+def _sandbox_probe(client: Any, image: str) -> list[Check]:
+    """What a build container may do and reach (with the CA bundle render-sim gives it)."""
     ca, _ = plan.find_ca_cert(None)
     env = {"PATH": plan.BASE_PATH}
     if ca:
         env["CURL_CA_BUNDLE"] = plan.CA_IN_IMAGE
-    limits = engine.Limits(memory_bytes=256 * 1024**2, cpus=1, timeout_s=60, idle_timeout_s=0)
+    limits = Limits(memory_bytes=256 * 1024**2, cpus=1, timeout_s=60, idle_timeout_s=0)
     out = []
     labels = {"render-sim.doctor": "1"}
-    with engine.BuildContainer(client, image, limits=limits, labels=labels) as box:
+    try:
+        box = BuildContainer(client, image, limits=limits, labels=labels).__enter__()
+    except SandboxUnavailableError as error:
+        return [Check("host isolation", "fail", str(error), error.hint or "", error.return_code)]
+    with contextlib.ExitStack() as stack:
+        stack.push(box)
+        _, status = box.call(["sh", "-c", "grep -E '^(CapEff|NoNewPrivs):' /proc/self/status"])
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        _, pids = box.call(
+            ["sh", "-c", "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"]
+        )
+        caps = fields.get("CapEff", "?").strip()
+        confined = caps.strip("0") == "" and fields.get("NoNewPrivs", "").strip() == "1"
+        limited = pids.strip() == str(sandbox.PIDS_LIMIT)
+        out.append(
+            Check(
+                "build privileges",
+                "ok" if confined and limited else "warn",
+                f"capabilities {caps} (none wanted), no-new-privileges "
+                f"{'on' if confined else 'off'}, read-only root filesystem; process limit "
+                + (
+                    f"{sandbox.PIDS_LIMIT} (processes and threads)"
+                    if limited
+                    else f"{pids.strip() or 'none'}: this engine cannot set it, a fork bomb "
+                    "in the build reaches the host"
+                ),
+            )
+        )
+        out.append(_isolation_check(box))
+        out.append(
+            Check(
+                "time limits",
+                "ok",
+                "they hold without render-sim: the container's PID 1 ends it "
+                f"{DEADLINE_GRACE_S:g} s after the time limit, and the build command's exec "
+                f"{DEADLINE_GRACE_S / 2:g} s after it",
+            )
+        )
         for name, url, consequence in NETWORK_PROBES:
             code, text = box.call(["curl", "-sS", "-o", "/dev/null", "-m", "10", url], env=env)
             status, detail = ("ok", url) if code == 0 else ("warn", f"{url}: {text.strip()[:160]}")
@@ -155,6 +211,19 @@ def _container_network(client: Any, image: str) -> list[Check]:
                 detail += f"; {consequence or CRATES_DOWN}"
             out.append(Check(f"container reaches {name}", status, detail))
     return out
+
+
+def _isolation_check(box: BuildContainer) -> Check:
+    isolation = box.isolation
+    if isolation is None:
+        return Check("host isolation", "warn", "not set up (the build joins another network)")
+    detail = (
+        f"the build cannot reach the host's own services: {len(isolation.rejected)} "
+        f"networks rejected ({', '.join(isolation.rejected[:4])}, ...)"
+    )
+    if isolation.gaps:
+        return Check("host isolation", "warn", detail + "; but " + "; ".join(isolation.gaps))
+    return Check("host isolation", "ok", detail)
 
 
 def exit_code(checks: list[Check]) -> int:

@@ -9,8 +9,7 @@ The base is chosen in this order (the first that works wins):
    tagged `render-sim/python-standin:...` (see the namespace below);
 otherwise `ImageUnavailableError` naming the ways out.
 
-Every image is tagged by a hash of what built it (Dockerfile, scripts, tool list, base image ID,
-build arguments, CA bundle), so it is rebuilt only when one of those changes.
+The build image itself (Render's layer on the base) is made by image_build.py.
 
 `RENDER_SIM_IMAGE_NAMESPACE` (default `render-sim`) names the repositories the stand-ins and
 build images are tagged in: a benchmark measures a cold start under its own namespace without
@@ -21,19 +20,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import os
 import re
 import shlex
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import as_file
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
@@ -53,10 +49,9 @@ _NAMESPACE = re.compile(
 )
 RENDER_GLIBC = "2.36"  # Debian 12 bookworm, Render's build OS
 RENDER_DEBIAN = "bookworm"
-LAYER_FILES = ("render-layer.Dockerfile", "render-layer.sh")
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     """The default progress callback: say nothing."""
 
 
@@ -176,7 +171,7 @@ def _facts(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
-def _labels_of(client: docker.DockerClient, ref: str) -> tuple[str, dict[str, str]] | None:
+def labels_of(client: docker.DockerClient, ref: str) -> tuple[str, dict[str, str]] | None:
     try:
         image = client.images.get(ref)
     except docker.errors.ImageNotFound:
@@ -184,7 +179,7 @@ def _labels_of(client: docker.DockerClient, ref: str) -> tuple[str, dict[str, st
     return image.id, dict(image.labels or {})
 
 
-def _hash(parts: Iterable[bytes | str]) -> str:
+def image_hash(parts: Iterable[bytes | str]) -> str:
     digest = hashlib.sha256()
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
@@ -198,7 +193,7 @@ def standin_tag(minor: str) -> str:
     suites = standin_suites()
     suite = suites.pythons[minor]
     hook = locations.image_file("standin-hook.sh").read_bytes()
-    key = _hash([minor, suite, suites.mirror, hook, str(suites.check_valid_until[suite])])
+    key = image_hash([minor, suite, suites.mirror, hook, str(suites.check_valid_until[suite])])
     return f"{standin_repo()}:{minor}-{suite}-{key}"
 
 
@@ -217,16 +212,16 @@ def find_base(
 ) -> BaseImage | None:
     """The base image already on this machine, without pulling or building anything."""
     if base_image:
-        found = _labels_of(client, base_image)
+        found = labels_of(client, base_image)
         return BaseImage(base_image, "custom", found[0]) if found else None
     official = official_base(render_python)
-    found = _labels_of(client, official)
+    found = labels_of(client, official)
     if found:
         return BaseImage(official, "official", found[0], render_python, RENDER_GLIBC, RENDER_DEBIAN)
     minor = minor_of(render_python)
     if minor in standin_suites().pythons:
         tag = standin_tag(minor)
-        found = _labels_of(client, tag)
+        found = labels_of(client, tag)
         if found:
             image_id, labels = found
             return BaseImage(
@@ -246,7 +241,7 @@ def resolve_base(
     *,
     base_image: str | None = None,
     pull: bool = True,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> BaseImage:
     """Find, pull or bootstrap the base for `render_python` (see the module docstring)."""
     found = find_base(client, render_python, base_image)
@@ -292,7 +287,7 @@ def no_offline_python(render_python: str) -> ImageUnavailableError:
 
 
 def bootstrap_standin(
-    client: docker.DockerClient, minor: str, *, progress: Progress = _quiet
+    client: docker.DockerClient, minor: str, *, progress: Progress = quiet
 ) -> BaseImage:
     """Bootstrap a stand-in base for Python `minor` from Debian with mmdebstrap, and import it."""
     if shutil.which("mmdebstrap") is None:
@@ -369,121 +364,6 @@ def _run_logged(command: list[str], log_path: Path, progress: Progress) -> None:
 
 
 @dataclass(frozen=True)
-class ImageSpec:
-    """Everything that determines a build image; its hash is the image's tag."""
-
-    render_python: str
-    base: BaseImage
-    poetry_version: str
-    uv_version: str = ""
-    ca_bundle: bytes = b""
-    packages: tuple[str, ...] = field(default_factory=tool_packages)
-
-    def build_args(self) -> dict[str, str]:
-        return {
-            "BASE_IMAGE": self.base.ref,
-            "RENDER_PYTHON_VERSION": self.render_python,
-            "TOOL_PACKAGES": " ".join(self.packages),
-            "POETRY_VERSION": self.poetry_version,
-            "UV_VERSION": self.uv_version,
-        }
-
-    @property
-    def key(self) -> str:
-        files = [locations.image_file(name).read_bytes() for name in LAYER_FILES]
-        args = sorted(self.build_args().items())
-        return _hash([*files, self.base.image_id, repr(args), self.ca_bundle])
-
-    @property
-    def tag(self) -> str:
-        return f"{build_repo()}:{self.render_python}-{self.key}"
-
-
-def _context(spec: ImageSpec) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name in LAYER_FILES:
-            data = locations.image_file(name).read_bytes()
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755 if name.endswith(".sh") else 0o644
-            tar.addfile(info, io.BytesIO(data))
-        info = tarfile.TarInfo("ca-bundle.crt")
-        info.size = len(spec.ca_bundle)
-        tar.addfile(info, io.BytesIO(spec.ca_bundle))
-    buffer.seek(0)
-    return buffer
-
-
-_STEP = re.compile(r"^Step \d+/\d+ : (.*)")
-
-
-def ensure_image(
-    client: docker.DockerClient, spec: ImageSpec, *, progress: Progress = _quiet
-) -> str:
-    """The build image for `spec`, built only when no image carries its tag yet."""
-    if _labels_of(client, spec.tag):
-        return spec.tag
-    labels = {
-        LABEL: "1",
-        "render-sim.kind": "build",
-        "render-sim.render-python": spec.render_python,
-        "render-sim.base": spec.base.ref,
-        "render-sim.base-kind": spec.base.kind,
-        "render-sim.python": spec.base.python,
-        "render-sim.glibc": spec.base.glibc,
-        "render-sim.suite": spec.base.suite,
-        "render-sim.poetry": spec.poetry_version,
-        "render-sim.uv": spec.uv_version,
-    }
-    log_path = (
-        locations.subdir("image-builds") / f"{spec.tag.replace('/', '_').replace(':', '_')}.log"
-    )
-    progress(f"building {spec.tag} on {spec.base.ref}")
-    tail: list[str] = []
-    with log_path.open("w") as log:
-        try:
-            stream = client.api.build(
-                fileobj=_context(spec),
-                custom_context=True,
-                dockerfile=LAYER_FILES[0],
-                tag=spec.tag,
-                buildargs=spec.build_args(),
-                labels=labels,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            )
-            for chunk in stream:
-                _follow_build(chunk, log, tail, progress)
-        except docker.errors.DockerException as exc:
-            tail.append(str(exc))
-    if not _labels_of(client, spec.tag):
-        raise ImageUnavailableError(
-            f"building the image for Python {spec.render_python} failed: " + " | ".join(tail[-3:]),
-            hint=f"full log: {log_path}",
-        )
-    return spec.tag
-
-
-def _follow_build(chunk: dict[str, Any], log: Any, tail: list[str], progress: Progress) -> None:
-    text = chunk.get("stream") or chunk.get("error") or ""
-    if not text:
-        return
-    log.write(text if text.endswith("\n") else text + "\n")
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        tail.append(line.strip())
-        del tail[:-20]
-        step = _STEP.match(line)
-        if step:
-            progress(step.group(1)[:120])
-        elif line.startswith(("Setting up ", "Collecting ", "Successfully installed")):
-            progress(line.strip()[:120])
-
-
-@dataclass(frozen=True)
 class ImageInfo:
     tag: str
     kind: str
@@ -494,13 +374,19 @@ class ImageInfo:
 
 
 def list_images(client: docker.DockerClient) -> list[ImageInfo]:
-    """Every image render-sim made (by label), newest first."""
+    """Every image render-sim made (by label, tagged), newest first.
+
+    Untagged ones are not render-sim's images: layers an unfinished build left (see
+    `image_build`), which inherit the labels of the stand-in they were built on.
+    """
     out = []
-    for image in client.images.list(filters={"label": LABEL}):
+    for image in client.images.list(filters={"label": LABEL, "dangling": False}):
         labels = image.labels or {}
+        if not image.tags:
+            continue
         out.append(
             ImageInfo(
-                tag=(image.tags or [image.short_id])[0],
+                tag=image.tags[0],
                 kind=labels.get("render-sim.kind", "?"),
                 render_python=labels.get("render-sim.render-python", ""),
                 python=labels.get("render-sim.python", ""),
@@ -512,9 +398,16 @@ def list_images(client: docker.DockerClient) -> list[ImageInfo]:
 
 
 def prune_images(client: docker.DockerClient, *, keep_current: Iterable[str] = ()) -> list[str]:
-    """Remove render-sim's build images (and stand-ins) except the tags in `keep_current`."""
+    """Remove render-sim's build images (and stand-ins) except the tags in `keep_current`, and the
+    untagged layers unfinished builds left (by their short id)."""
     keep = set(keep_current)
     removed = []
+    for image in client.images.list(filters={"label": LABEL, "dangling": True}):
+        try:
+            client.images.remove(image.id)  # and its untagged parents no other image uses
+            removed.append(image.short_id)
+        except docker.errors.APIError:
+            continue  # a build is using it right now
     for info in list_images(client):
         if info.tag in keep:
             continue

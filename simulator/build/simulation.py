@@ -14,25 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.errors
 
-from simulator.build import images
+from simulator.build import image_build, images
 from simulator.build.buildlog import MIN_SECRET_LENGTH, BuildLog, Echo, log_path_for
-from simulator.build.engine import (
-    SRC_DIR,
-    BuildContainer,
-    ExecResult,
-    cache_volume_name,
-    prepare_cache,
-    reap_orphans,
-)
+from simulator.build.cache import cache_volume_name, prepare_cache
+from simulator.build.container import SRC_DIR, BuildContainer, ExecResult
 from simulator.build.memory import MemorySampler, MemoryTrace
+from simulator.build.ownership import reap_orphans
+from simulator.build.sandbox import disk_event
 from simulator.build.timeline import Timeline
 from simulator.config import python_releases, source
 from simulator.config.python_version_warnings import runtime_txt_request
 from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
-from simulator.errors import DockerUnavailableError, EngineLostError
+from simulator.errors import EngineLostError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import VENV, BuildPlan, ServicePlan, memory_text
 
@@ -110,14 +105,14 @@ def build_image(
         client, service.python.version, base_image=base_image, pull=pull, progress=progress
     )
     ca = plan.ca_cert.read_bytes() if plan.ca_cert else b""
-    spec = images.ImageSpec(
+    spec = image_build.ImageSpec(
         render_python=service.python.version,
         base=base,
         poetry_version=service.poetry_version,
         uv_version=service.uv_version,
         ca_bundle=ca,
     )
-    return images.ensure_image(client, spec, progress=progress), base
+    return image_build.ensure_image(client, spec, progress=progress), base
 
 
 def simulate_service(
@@ -247,13 +242,7 @@ def _prepare_cache(client: docker.DockerClient, service: ServicePlan, log: Build
     if not service.cache_key:
         return None
     name = cache_volume_name(service.cache_key)
-    try:
-        _, existed = prepare_cache(client, name, service.cache_key, clear=service.clear_cache)
-    except docker.errors.APIError as error:
-        raise DockerUnavailableError(
-            f"could not clear the build cache {name}: {error.explanation or error}",
-            hint="another simulation of this service is using it; retry when it ends",
-        ) from None
+    _, existed = prepare_cache(client, name, service.cache_key, clear=service.clear_cache)
     if service.clear_cache:
         log.note("build cache cleared (--clear-cache), as Render's 'Clear build cache & deploy'")
     elif existed:
@@ -323,6 +312,9 @@ def _finish(
     elif result.timed_out:
         outcome = "timeout"
         event = f"Build timed out after {_duration_text(service.limits.timeout_s)}."
+    elif result.disk_exceeded:
+        outcome = "failed"
+        event = disk_event(service.limits.disk_bytes, result.disk_used_bytes)
     elif result.idle_out:
         outcome = "no-output"
         event = (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from simulator.build import doctor as doctor_mod
-from simulator.build import endpoints, engine, images
+from simulator.build import endpoints, images, ownership
 from simulator.build.simulation import build_image
 from simulator.cli.options import (
     BaseImage,
@@ -22,6 +23,7 @@ from simulator.cli.options import (
 )
 from simulator.plan.build_plan import Options, make_plan
 from simulator.report import console as report
+from simulator.report.clean_view import print_sweep
 from simulator.units import parse_date
 
 images_app = typer.Typer(help="The build images render-sim makes.", no_args_is_help=True)
@@ -38,15 +40,23 @@ def doctor(json_out: Json = False) -> None:
         raise typer.Exit(doctor_mod.exit_code(checks))
 
 
-def clean(json_out: Json = False) -> None:
-    """Remove every container and volume render-sim created (by label), and only those."""
-    containers, volumes = engine.clean(endpoints.connect())
+def clean(
+    json_out: Json = False,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also remove live builds, runs kept with --keep, runs of other hosts and the "
+            "build caches: every container and volume render-sim created.",
+        ),
+    ] = False,
+) -> None:
+    """Remove the containers and volumes of dead render-sim runs (by label), and only those."""
+    sweep = ownership.clean(endpoints.connect(), everything=everything)
     if json_out:
-        report.print_json({"containers": containers, "volumes": volumes})
+        report.print_json(sweep.to_dict())
     else:
-        report.stdout_console().print(
-            f"removed {len(containers)} container(s) and {len(volumes)} volume(s)"
-        )
+        print_sweep(sweep, report.stdout_console())
 
 
 @images_app.command("list")

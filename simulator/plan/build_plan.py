@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from simulator import locations
-from simulator.build import images
-from simulator.build.engine import SRC_DIR, Limits
+from simulator.build import images, sandbox
+from simulator.build.container import SRC_DIR, Limits
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
 from simulator.config.ca_bundle import check_ca_bundle
@@ -28,6 +28,7 @@ from simulator.config.env_file import read_env_file
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 from simulator.index.session import host_ca_bundle
 from simulator.plan.lint import Lint, LintInput, lint
+from simulator.units import size_text
 
 RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
 CA_IN_IMAGE = "/etc/render-sim/ca-bundle.crt"
@@ -58,6 +59,7 @@ class Options:
     cpus: float = RENDER.cpus
     timeout_s: float = RENDER.timeout_s
     idle_timeout_s: float = RENDER.idle_timeout_s
+    disk_bytes: int = RENDER.disk_bytes  # the writable space (Render cancels a build past 16 GB)
     base_image: str | None = None
     ca_cert: Path | None = (
         None  # None: detect from the host's PIP_CERT/SSL_CERT_FILE/REQUESTS_CA_BUNDLE
@@ -66,7 +68,7 @@ class Options:
     probe_network: bool = True  # False: skip the crates.io probe (commands that run no build)
     env: Mapping[str, str] = field(default_factory=dict)  # extra variables (not secret)
     network: str = (
-        ""  # "" the internet, "none", or a Docker network to join (engine.BuildContainer)
+        ""  # "" the internet, "none", or a Docker network to join (container.BuildContainer)
     )
     build_cache: bool = True  # keep pip/uv caches between runs, as Render's build cache
     clear_cache: bool = False  # Render's "Clear build cache & deploy"
@@ -380,7 +382,13 @@ def _service_plan(
             hint="add `buildCommand: pip install -r requirements.txt` or pass --build-command",
         )
     files = source.list_files(repo, service.root_dir)
-    limits = Limits(options.memory_bytes, options.cpus, options.timeout_s, options.idle_timeout_s)
+    limits = Limits(
+        options.memory_bytes,
+        options.cpus,
+        options.timeout_s,
+        options.idle_timeout_s,
+        options.disk_bytes,
+    )
     base = images.predict_base(choice.version, options.base_image)
     differences: list[str] = []
     image_python = ""
@@ -405,6 +413,8 @@ def _service_plan(
             "the base image is decided when the build starts: a stand-in, if used, differs from "
             "Render in its Python patch release and glibc (shown then)"
         )
+    if client is not None:
+        differences += sandbox.engine_differences(client, limits, options.network)
     differences += _fixed_differences(
         limits, ca_cert, ca_source, options.probe_network and options.network == ""
     )
@@ -416,7 +426,8 @@ def _service_plan(
         differences.append(
             "no network: the build reaches nothing"
             if options.network == "none"
-            else f"the build joins Docker network {options.network!r} instead of the internet"
+            else f"the build joins Docker network {options.network!r} instead of the internet; "
+            "the host's own services are not blocked there"
         )
     render_env = _render_env(service, git, repo, uv_version, ca_cert)
     if options.probe_network and not options.network and not crates_io_reachable():
@@ -482,6 +493,8 @@ def _fixed_differences(
         )
     if limits.cpus != RENDER.cpus:
         out.append(f"{limits.cpus:g} CPUs (Render's build pipeline: 2)")
+    if limits.disk_bytes != RENDER.disk_bytes:
+        out.append(f"disk limit {size_text(limits.disk_bytes)} (Render's build: 16 GB)")
     if limits.timeout_s != RENDER.timeout_s:
         out.append(f"time limit {limits.timeout_s / 60:g} min (Render: 120 min)")
     if probe_network and not crates_io_reachable():

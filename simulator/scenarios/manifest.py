@@ -114,7 +114,7 @@ class Scenario:
 
     @property
     def volume_options(self) -> dict[str, dict[str, str]]:
-        """The build's volume options (engine.BuildContainer) for `tmp_size`."""
+        """The build's volume options (container.BuildContainer) for `tmp_size`."""
         if self.tmp_size is None:
             return {}
         return {"/tmp": {"type": "tmpfs", "device": "tmpfs", "o": f"size={self.tmp_size}"}}

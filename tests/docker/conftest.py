@@ -30,7 +30,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.build import engine, images
+from simulator.build import cache, engine, images, ownership
 from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
 from simulator.plan.build_plan import Options, make_plan
@@ -98,11 +98,11 @@ def _remove_test_build_caches(
     repos under pytest's temp dir, and the shipped example when this test session made its
     cache (a cache of the example that a developer's `make simulate` made before stays).
     """
-    before = {volume.name for volume in engine.cache_volumes(client)}
+    before = {volume.name for volume in cache.cache_volumes(client)}
     yield
     roots = (str(tmp_path_factory.getbasetemp().resolve()), str(PROJECT_ROOT))
-    for volume in engine.cache_volumes(client):
-        label = volume.attrs["Labels"].get(engine.CACHE_LABEL, "")
+    for volume in cache.cache_volumes(client):
+        label = volume.attrs["Labels"].get(ownership.CACHE_LABEL, "")
         if volume.name not in before and label.startswith(roots):
             volume.remove(force=True)
 

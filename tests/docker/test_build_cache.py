@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.build.engine import CACHE_LABEL
+from simulator.build.ownership import CACHE_LABEL
 
 pytestmark = pytest.mark.docker
 

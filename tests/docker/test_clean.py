@@ -1,113 +1,213 @@
-"""`render-sim clean` removes render-sim's containers and volumes (by label), and only those."""
+"""`render-sim clean` removes what dead runs left, says what it left and why; `--all` removes all.
+
+`clean` removes what any dead run on this engine left, so it never runs against the machine's
+shared engine here: each test builds its runs in a dockerd of this module's own
+(engine_support.SecondEngine), with an empty image (containers are only created, never run).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
+import json
 import subprocess
 import tarfile
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
 import pytest
 
+from simulator.build import ownership
+from simulator.build.ownership import (
+    CACHE_LABEL,
+    KEEP_LABEL,
+    LABEL,
+    PID_LABEL,
+    PID_START_LABEL,
+    RUN_LABEL,
+)
+from tests.docker.engine_support import SecondEngine
+from tests.hermetic.cli_support import cli_argv, cli_env
+
 pytestmark = pytest.mark.docker
 
 
 @dataclass(frozen=True)
-class CleanRun:
-    proc: subprocess.CompletedProcess[str]
-    labelled_container: str
-    labelled_volume: str
-    other_container: str
-    other_volume: str
-    debug_container: str
+class Engine:
+    engine: SecondEngine
+    image: str  # empty, with render-sim's image label (as a build image has)
 
-
-def _exists(getter: Callable[[str], Any], name: str) -> bool:
-    try:
-        getter(name)
-    except docker.errors.NotFound:
-        return False
-    return True
+    def client(self) -> docker.DockerClient:
+        return self.engine.client()
 
 
 @pytest.fixture(scope="module")
-def clean_run(
-    client: docker.DockerClient,
-    built_images: dict[str, Any],
-    render_sim: Callable[..., subprocess.CompletedProcess[str]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CleanRun]:
-    """A render-sim-labelled container and volume, an unlabelled pair, then `render-sim clean`."""
-    suffix = uuid.uuid4().hex[:8]
-    repo = tmp_path_factory.mktemp("clean") / "repo"
-    labels = {"render-sim": "1", "render-sim.run": suffix, "render-sim.repo": str(repo)}
-    render_sim_image = built_images["3.14"].tag
-    user_image = _empty_image(client, f"render-sim-test-empty:{suffix}")
-    made: list[Any] = [
-        client.volumes.create(name=f"render-sim-test-labelled-{suffix}", labels=labels),
-        client.volumes.create(name=f"user-volume-{suffix}", labels={"owner": "someone-else"}),
-        client.containers.create(
-            render_sim_image, ["true"], name=f"render-sim-test-labelled-{suffix}", labels=labels
-        ),
-        client.containers.create(user_image, ["true"], name=f"user-container-{suffix}"),
-        # A user's own container on render-sim's image (say, to look around in it): it inherits
-        # the image's labels, but render-sim did not create it.
-        client.containers.create(render_sim_image, ["true"], name=f"user-debug-{suffix}"),
-    ]
+def engine() -> Iterator[Engine]:
+    second = SecondEngine(Path(tempfile.mkdtemp(prefix="rsc-", dir="/tmp")))
     try:
-        proc = render_sim("clean", timeout=300)
-        yield CleanRun(proc, made[2].name, made[0].name, made[3].name, made[1].name, made[4].name)
+        second.start()
+        client = second.client()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
+        client.api.import_image_from_data(
+            buffer.getvalue(),
+            repository="render-sim-test-empty",
+            tag="1",
+            changes=[f'LABEL "{LABEL}"="1"'],
+        )
+        yield Engine(second, "render-sim-test-empty:1")
     finally:
-        for thing in reversed(made):
-            with contextlib.suppress(docker.errors.NotFound):
-                thing.remove(force=True)
-        client.images.remove(user_image, force=True)
+        second.remove()
 
 
-def _empty_image(client: docker.DockerClient, ref: str) -> str:
-    """An image with no labels at all (an empty filesystem: its containers are only created)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("empty")
-        tar.addfile(info, io.BytesIO(b""))
-    repository, _, tag = ref.partition(":")
-    client.api.import_image_from_data(buffer.getvalue(), repository=repository, tag=tag)
-    return ref
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
 
 
-def test_clean_exits_0(clean_run: CleanRun) -> None:
-    assert clean_run.proc.returncode == 0, clean_run.proc.stderr
+@dataclass
+class Runs:
+    """One of each kind of thing `clean` meets, named with a suffix of this test's own."""
+
+    suffix: str
+    made: dict[str, tuple[str, str]]  # kind -> (container, volume)
+    cache: str
+    user: list[str]  # a user's container from render-sim's image, a user's volume
 
 
-def test_clean_removes_labelled_container(clean_run: CleanRun, client: docker.DockerClient) -> None:
-    assert not _exists(client.containers.get, clean_run.labelled_container)
+def _make_runs(engine: Engine) -> Runs:
+    client = engine.client()
+    suffix = uuid.uuid4().hex[:8]
+    me = ownership.owner_labels()
+    owners = {
+        # a pid that ended (and, should it be reused meanwhile, one that started at another time)
+        "dead": {**me, PID_LABEL: str(_dead_pid()), PID_START_LABEL: "1"},
+        "live": me,
+        "kept": {**me, PID_LABEL: str(_dead_pid()), PID_START_LABEL: "1", KEEP_LABEL: "1"},
+        "other-host": {**me, ownership.HOST_LABEL: "another-machine"},
+    }
+    made = {}
+    for kind, owner in owners.items():
+        labels = {LABEL: "1", RUN_LABEL: f"{kind}-{suffix}", **owner}
+        volume = client.volumes.create(name=f"render-sim-{kind}-{suffix}", labels=labels)
+        container = client.containers.create(
+            engine.image, ["true"], name=f"render-sim-{kind}-{suffix}", labels=labels
+        )
+        made[kind] = (container.name, volume.name)
+    cache = client.volumes.create(
+        name=f"render-sim-cache-{suffix}", labels={LABEL: "1", CACHE_LABEL: f"/repo:web:{suffix}"}
+    ).name
+    user = [
+        client.containers.create(engine.image, ["true"], name=f"user-debug-{suffix}").name,
+        client.volumes.create(name=f"user-data-{suffix}", labels={"owner": "someone"}).name,
+    ]
+    return Runs(suffix, made, cache, user)
 
 
-def test_clean_removes_labelled_volume(clean_run: CleanRun, client: docker.DockerClient) -> None:
-    assert not _exists(client.volumes.get, clean_run.labelled_volume)
-
-
-def test_clean_keeps_unlabelled_container(clean_run: CleanRun, client: docker.DockerClient) -> None:
-    assert _exists(client.containers.get, clean_run.other_container)
-
-
-def test_clean_keeps_unlabelled_volume(clean_run: CleanRun, client: docker.DockerClient) -> None:
-    assert _exists(client.volumes.get, clean_run.other_volume)
-
-
-def test_clean_reports_what_it_removed(clean_run: CleanRun) -> None:
-    assert "removed" in clean_run.proc.stdout and "volume(s)" in clean_run.proc.stdout, (
-        clean_run.proc.stdout
+def _clean(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    """`render-sim clean ARGS` against the module's own engine."""
+    return subprocess.run(
+        cli_argv("clean", *args),
+        env=cli_env(DOCKER_HOST=engine.engine.url),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
-def test_clean_keeps_user_container_run_from_a_render_sim_image(
-    clean_run: CleanRun, client: docker.DockerClient
+def _exists(client: docker.DockerClient, name: str) -> bool:
+    try:
+        client.api.inspect_container(name)
+        return True
+    except docker.errors.NotFound:
+        pass
+    try:
+        client.volumes.get(name)
+        return True
+    except docker.errors.NotFound:
+        return False
+
+
+@pytest.fixture(scope="module")
+def default_clean(engine: Engine) -> Iterator[tuple[Runs, subprocess.CompletedProcess[str], Any]]:
+    runs = _make_runs(engine)
+    proc = _clean(engine, "--json")
+    yield runs, proc, json.loads(proc.stdout) if proc.returncode == 0 else {}
+    _clean(engine, "--all")
+
+
+def test_clean_exits_0(default_clean: tuple[Runs, Any, Any]) -> None:
+    _, proc, _ = default_clean
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_clean_removes_a_dead_runs_container_and_volume(
+    default_clean: tuple[Runs, Any, Any], engine: Engine
 ) -> None:
-    assert _exists(client.containers.get, clean_run.debug_container)
+    runs, _, removed = default_clean
+    container, volume = runs.made["dead"]
+    assert container in removed["containers"] and volume in removed["volumes"], removed
+    assert not _exists(engine.client(), container) and not _exists(engine.client(), volume)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("live", "still runs (a build in progress)"),
+        ("kept", "kept for inspection (--keep)"),
+        ("other-host", "made on host another-machine"),
+    ],
+)
+def test_clean_leaves_what_is_not_dead_and_says_why(
+    default_clean: tuple[Runs, Any, Any], engine: Engine, kind: str, reason: str
+) -> None:
+    runs, _, removed = default_clean
+    for name in runs.made[kind]:
+        assert _exists(engine.client(), name), name
+        said = [x["reason"] for x in removed["left"] if x["name"] == name]
+        assert said and reason in said[0], removed["left"]
+
+
+def test_clean_leaves_build_caches_and_says_why(
+    default_clean: tuple[Runs, Any, Any], engine: Engine
+) -> None:
+    runs, _, removed = default_clean
+    assert _exists(engine.client(), runs.cache)
+    said = [x["reason"] for x in removed["left"] if x["name"] == runs.cache]
+    assert said and "build cache" in said[0], removed["left"]
+
+
+def test_clean_leaves_what_render_sim_did_not_create(
+    default_clean: tuple[Runs, Any, Any], engine: Engine
+) -> None:
+    runs, _, removed = default_clean
+    assert all(_exists(engine.client(), name) for name in runs.user)
+    assert not {x["name"] for x in removed["left"]} & set(runs.user)
+
+
+def test_clean_tells_people_what_it_left_and_how_to_remove_it(engine: Engine) -> None:
+    runs = _make_runs(engine)
+    proc = _clean(engine)
+    assert proc.returncode == 0, proc.stderr
+    assert "still runs (a build in progress)" in proc.stdout, proc.stdout
+    assert "render-sim clean --all" in proc.stdout, proc.stdout
+    assert runs.made["live"][0] in proc.stdout
+
+
+def test_clean_all_removes_every_run_and_cache_and_nothing_else(engine: Engine) -> None:
+    runs = _make_runs(engine)
+    client = engine.client()
+    proc = _clean(engine, "--all", "--json")
+    assert proc.returncode == 0, proc.stderr
+    for container, volume in runs.made.values():
+        assert not _exists(client, container) and not _exists(client, volume)
+    assert not _exists(client, runs.cache)
+    assert all(_exists(client, name) for name in runs.user)
+    assert ownership.leftovers(client) == ([], [])

@@ -9,9 +9,12 @@ made).
   output stream open): the build ends when its command exits, as on Render;
 - Ctrl-C and SIGTERM while such a child runs, also twice in a row;
 - a full disk inside the container (a real ENOSPC from a small tmpfs volume at /tmp);
-- two simulations of one repo at the same time;
+- two simulations of one repo at the same time, and `--clear-cache` of a build cache another
+  simulation is using (exit 7, naming it);
+- the build container removed from outside mid-build (`docker rm -f`: exit 4);
 - the Docker engine stopped mid-build, and the next run removing what the dead run left;
-- `render-sim clean` removing what render-sim made, and only that.
+- `render-sim clean --all` removing what render-sim made, and only that (`clean` without
+  `--all`: test_clean.py).
 
 The last two need an engine that may be stopped and cleaned: they start a second dockerd of
 their own (own data root, exec root, socket and network namespace; no bridge, no iptables) and
@@ -23,15 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import signal
 import subprocess
-import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,9 @@ import docker.errors
 import pytest
 from jsonschema import Draft202012Validator
 
-from simulator.build import engine
-from simulator.build.engine import (
+from simulator.build import cache, ownership
+from simulator.build.container import BuildContainer, Limits
+from simulator.build.ownership import (
     CACHE_LABEL,
     HOST_LABEL,
     KEEP_LABEL,
@@ -50,95 +50,26 @@ from simulator.build.engine import (
     PID_NS_LABEL,
     PID_START_LABEL,
     RUN_LABEL,
-    BuildContainer,
-    Limits,
 )
 from simulator.build.simulation import diagnose, simulate_service
 from simulator.plan.build_plan import Options, make_plan
 from simulator.report.schemas import schema_for
+from tests.docker.engine_support import (
+    CLI_TIMEOUT_S,
+    PYTHON,
+    Engine2,
+    Running,
+    json_of,
+    second_engine,
+)
 from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 pytestmark = pytest.mark.docker
 
-PYTHON = "3.13.4"  # the build image loaded into the second engine (the smallest of the suite)
 STARTED = "render-sim-fault-started-42"
 STARTED_COMMAND = "echo render-sim-fault-started-$((20 + 22))"  # the plan card cannot match it
 # A child that ignores SIGTERM and SIGINT and keeps the build's output stream open.
 STUBBORN_CHILD = "(trap '' TERM INT; while :; do echo tick; sleep 0.2; done) &"
-CLI_TIMEOUT_S = 600
-
-
-# -- running the CLI -----------------------------------------------------------------------------
-
-
-@dataclass
-class Running:
-    """A `render-sim` process whose combined output is read as it comes."""
-
-    proc: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-
-    @classmethod
-    def start(cls, *args: str, **env: str) -> Running:
-        proc = subprocess.Popen(
-            cli_argv(*args),
-            env=cli_env(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        running = cls(proc)
-        stream = proc.stdout
-        assert stream is not None
-        threading.Thread(target=lambda: running.lines.extend(stream), daemon=True).start()
-        return running
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, marker: str, client: docker.DockerClient, repo: Path) -> None:
-        """Until the build printed `marker` and its container exists (fails if it never does)."""
-        deadline = time.monotonic() + CLI_TIMEOUT_S
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if (
-                any(line.strip() == marker for line in list(self.lines))
-                and labelled(client, repo)[0]
-            ):
-                return
-            time.sleep(0.2)
-        self.proc.kill()
-        self.proc.wait()
-        raise AssertionError(
-            f"the build never started (exit {self.proc.returncode}):\n{self.output[-4000:]}"
-        )
-
-    def wait(self, timeout: float = CLI_TIMEOUT_S) -> int | None:
-        """The exit code, or None when the process had to be killed after `timeout`."""
-        try:
-            code: int | None = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            code = None
-        time.sleep(0.2)  # let the reader thread take the last lines
-        return code
-
-    def explain(self) -> str:
-        return f"exit {self.proc.returncode}\n--- output (end) ---\n{self.output[-5000:]}"
-
-
-def json_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        raise AssertionError(
-            f"no JSON (exit {proc.returncode})\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
-        ) from None
-    return data
 
 
 # -- 1. the build command exits, a child it forked lives on ------------------------------------
@@ -313,9 +244,9 @@ def test_two_simulations_of_one_repo_at_once_both_finish_apart_and_leave_nothing
     together = 0
     try:
         while any(r.poll() is None for r in runs):
-            containers, _ = labelled(client, repo)
-            seen.update(containers)
-            together = max(together, len(containers))
+            builds = [c for c in labelled(client, repo)[0] if not c.endswith("-watch")]
+            seen.update(builds)
+            together = max(together, len(builds))
             time.sleep(0.2)
         outputs = [r.communicate(timeout=CLI_TIMEOUT_S) for r in runs]
         assert [r.returncode for r in runs] == [0, 0], outputs
@@ -340,107 +271,57 @@ def test_two_simulations_of_one_repo_at_once_both_finish_apart_and_leave_nothing
                 volume.remove(force=True)  # the build cache these runs made
 
 
-# -- a second engine, to stop and to clean ------------------------------------------------------
+def test_clear_cache_while_another_build_uses_it_exits_7_naming_that_build(
+    client: docker.DockerClient,
+    built_images: dict[str, Any],
+    make_repo: Callable[..., Path],
+    render_sim: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    repo = make_repo(f"{STARTED_COMMAND}; sleep 300")
+    first = Running.start("simulate", str(repo), "--python", PYTHON, "--no-pull")  # cache on
+    try:
+        first.wait_for(STARTED, client, repo)
+        holder = next(c for c in labelled(client, repo)[0] if not c.endswith("-watch"))
+        proc = render_sim(
+            "simulate", str(repo), "--python", PYTHON, "--no-pull", "--clear-cache", "--json"
+        )
+    finally:
+        first.proc.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+        key = f"{repo}:app:{PYTHON}"
+        for volume in client.volumes.list(filters={"label": f"{CACHE_LABEL}={key}"}):
+            with contextlib.suppress(docker.errors.APIError):
+                volume.remove(force=True)
+    error = json_of(proc)["error"]
+    assert proc.returncode == 7, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert error["kind"] == "BusyError", error
+    assert holder in error["message"], error
+    assert f"render-sim pid {first.proc.pid}" in error["message"], error
 
 
-class SecondEngine:
-    """A dockerd of the test's own: own data root, exec root, socket and network namespace."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.socket = root / "docker.sock"
-        self.url = f"unix://{self.socket}"
-        self.log = root / "dockerd.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        (root / "daemon.json").write_text("{}", encoding="utf-8")  # not /etc/docker/daemon.json
-
-    def start(self, timeout: float = 90) -> None:
-        namespace = f"rsim-{self.root.name}"
-        # Its own network namespace: with --bridge=none dockerd deletes the host's `docker0`
-        # (moby's removeDefaultBridgeInterface), which is the main engine's default network.
-        argv = [
-            "unshare",
-            "--net",
-            "dockerd",
-            f"--config-file={self.root / 'daemon.json'}",
-            f"--data-root={self.root / 'data'}",
-            f"--exec-root={self.root / 'exec'}",
-            f"--pidfile={self.root / 'dockerd.pid'}",
-            f"--host={self.url}",
-            f"--containerd-namespace={namespace}",
-            f"--containerd-plugins-namespace={namespace}-plugins",
-            "--bridge=none",
-            "--iptables=false",
-            "--ip-masq=false",
-        ]
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            with contextlib.suppress(docker.errors.DockerException):
-                if docker.DockerClient(base_url=self.url, timeout=10).ping():
-                    return
-            time.sleep(0.5)
-        raise AssertionError(f"the second dockerd did not come up:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self, timeout: float = 60) -> None:
-        """SIGTERM to dockerd, as `systemctl stop docker` does; SIGKILL if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def client(self) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.url, timeout=300)
-
-    def remove(self) -> None:
-        """Stop it and delete its data root (unmounting whatever it left mounted there)."""
-        self.stop()
-        mounts = [
-            line.split()[4]
-            for line in Path("/proc/self/mountinfo").read_text().splitlines()
-            if line.split()[4].startswith(str(self.root))
-        ]
-        for mount in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", mount], check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
+# -- 3b. the build container removed from outside mid-build ---------------------------------------
 
 
-@dataclass(frozen=True)
-class Engine2:
-    engine: SecondEngine
-    image: str  # the build image (its base image is loaded too, so simulate finds it by tag)
-    load_seconds: float
+def test_build_container_removed_mid_build_exits_4_and_leaves_nothing(
+    client: docker.DockerClient, built_images: dict[str, Any], make_repo: Callable[..., Path]
+) -> None:
+    repo = make_repo(f"{STARTED_COMMAND}; sleep 300")
+    run = Running.start("simulate", str(repo), "--python", PYTHON, "--no-pull", "--no-cache")
+    run.wait_for(STARTED, client, repo)
+    build = next(c for c in labelled(client, repo)[0] if not c.endswith("-watch"))
+    client.api.remove_container(build, force=True)  # `docker rm -f`
+    code = run.wait(timeout=120)
+    assert code == 4, run.explain()
+    assert "was stopped from outside render-sim mid-build" in run.output, run.explain()
+    assert "Exited with status 137" not in run.output, run.explain()
+    assert "Traceback" not in run.output, run.explain()
+    assert labelled(client, repo) == ([], []), run.explain()
 
 
 @pytest.fixture(scope="module")
 def engine2(client: docker.DockerClient, built_images: dict[str, Any]) -> Iterator[Engine2]:
-    second = SecondEngine(Path(tempfile.mkdtemp(prefix="rsd-", dir="/tmp")))
-    host_bridge = Path("/sys/class/net/docker0")
-    had_bridge = host_bridge.exists()
-    try:
-        second.start()
-        assert host_bridge.exists() == had_bridge, "the second dockerd touched the host's docker0"
-        built = built_images["3.13"]
-        started = time.monotonic()
-        other = second.client()
-        for ref in (built.base.ref, built.tag):  # save keeps the image id, so the tag is the same
-            other.images.load(client.images.get(ref).save(named=True, chunk_size=1 << 20))
-            assert other.images.get(ref).id == client.images.get(ref).id
-        loaded = time.monotonic() - started
-        print(f"\nloading {built.tag} and its base into the second engine took {loaded:.1f} s")
-        yield Engine2(second, built.tag, loaded)
-    finally:
-        second.remove()
+    """A dockerd of this module's own, to stop and to clean (see engine_support.py)."""
+    yield from second_engine(client, built_images)
 
 
 # -- 4. the engine stops mid-build ------------------------------------------------------------------
@@ -473,9 +354,10 @@ def test_engine_stopped_mid_build_exits_4_and_the_next_run_removes_the_dead_run(
     assert "render-sim clean" in run.output, run.explain()
     assert "Traceback" not in run.output, run.explain()
 
-    # What the dead run left: its container (stopped with the engine) and both volumes.
+    # What the dead run left: its container and its watcher (stopped with the engine) and both
+    # volumes.
     containers, volumes = labelled(second.client(), repo)
-    assert len(containers) == 1 and len(volumes) == 2, (containers, volumes)
+    assert len(containers) == 2 and len(volumes) == 2, (containers, volumes)
 
     # The next simulation (any repo: here the same one, with a quick build) removes them.
     after = subprocess.run(
@@ -487,7 +369,7 @@ def test_engine_stopped_mid_build_exits_4_and_the_next_run_removes_the_dead_run(
         timeout=CLI_TIMEOUT_S,
     )
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
-    assert "removed 3 container(s)/volume(s) left by an earlier run" in after.stdout, after.stdout
+    assert "removed 4 container(s)/volume(s) left by an earlier run" in after.stdout, after.stdout
     assert labelled(second.client(), repo) == ([], [])
 
 
@@ -499,7 +381,7 @@ def _dead_pid() -> int:
 
 def test_reaper_removes_only_dead_runs_of_this_host(engine2: Engine2) -> None:
     other = engine2.engine.client()
-    me = engine.owner_labels()  # this process: alive
+    me = ownership.owner_labels()  # this process: alive
     here = {HOST_LABEL: me[HOST_LABEL], PID_NS_LABEL: me[PID_NS_LABEL]}
     dead = str(_dead_pid())
     owners = {
@@ -520,7 +402,7 @@ def test_reaper_removes_only_dead_runs_of_this_host(engine2: Engine2) -> None:
         )
         made[name] = (container.name, volume.name)
     try:
-        containers, volumes = engine.reap_orphans(other)
+        containers, volumes = ownership.reap_orphans(other)
         containers = [c for c in containers if c.endswith(suffix)]  # only this test's
         volumes = [v for v in volumes if v.endswith(suffix)]
         assert sorted(containers) == sorted(made[n][0] for n in ("dead", "reused-pid"))
@@ -539,7 +421,7 @@ def test_reaper_removes_only_dead_runs_of_this_host(engine2: Engine2) -> None:
 # -- 5. `render-sim clean`, on the second engine -------------------------------------------------
 
 
-def test_clean_removes_all_render_sim_made_and_nothing_else(
+def test_clean_all_removes_all_render_sim_made_and_nothing_else(
     engine2: Engine2,
     make_repo: Callable[..., Path],
     render_sim: Callable[..., subprocess.CompletedProcess[str]],
@@ -552,7 +434,7 @@ def test_clean_removes_all_render_sim_made_and_nothing_else(
         other, engine2.image, keep=True, network="none", labels={"render-sim.repo": str(repo)}
     )
     kept.__enter__()
-    cache, _ = engine.prepare_cache(other, f"render-sim-cache-{suffix}", f"{repo}:app:{PYTHON}")
+    cache_name, _ = cache.prepare_cache(other, f"render-sim-cache-{suffix}", f"{repo}:app:{PYTHON}")
     orphan = other.volumes.create(
         name=f"render-sim-{suffix}-tmp", labels={LABEL: "1", RUN_LABEL: suffix}
     )
@@ -565,18 +447,18 @@ def test_clean_removes_all_render_sim_made_and_nothing_else(
         other.volumes.create(name=f"user-data-{suffix}", labels={"owner": "someone"}),
     ]
     try:
-        proc = render_sim("clean", "--json", timeout=300, DOCKER_HOST=engine2.engine.url)
+        proc = render_sim("clean", "--all", "--json", timeout=300, DOCKER_HOST=engine2.engine.url)
         assert proc.returncode == 0, proc.stderr
         removed = json.loads(proc.stdout)
         Draft202012Validator(schema_for("clean")).validate(removed)
-        assert sorted(removed["containers"]) == [kept.name]
+        assert sorted(removed["containers"]) == sorted([kept.name, f"{kept.name}-watch"])
         assert sorted(removed["volumes"]) == sorted(
-            [f"{kept.name}-render", f"{kept.name}-tmp", cache, orphan.name]
+            [f"{kept.name}-render", f"{kept.name}-tmp", cache_name, orphan.name]
         )
         for thing in user_made:
             thing.reload()  # still there (NotFound otherwise)
         assert other.images.get(engine2.image)  # images are not clean's business
-        assert engine.leftovers(other) == ([], [])
+        assert ownership.leftovers(other) == ([], [])
     finally:
         for thing in user_made:
             with contextlib.suppress(docker.errors.NotFound):

@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from simulator.build import simulation
-from simulator.build.engine import BuildContainer
+from simulator.build.container import BuildContainer
 from simulator.plan.build_plan import VENV, Options, make_plan
 
 pytestmark = pytest.mark.docker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.build import images
+from simulator.build import image_build, images
 from simulator.errors import ConfigurationError
 
 BASE = images.BaseImage(
@@ -14,13 +14,13 @@ BASE = images.BaseImage(
 
 def test_images_are_tagged_under_render_sim_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(images.NAMESPACE_VAR, raising=False)
-    assert images.ImageSpec("3.14.3", BASE, "2.1.3").tag.startswith("render-sim/build:3.14.3-")
+    assert image_build.ImageSpec("3.14.3", BASE, "2.1.3").tag.startswith("render-sim/build:3.14.3-")
     assert images.standin_tag("3.14").startswith("render-sim/python-standin:3.14-forky-")
 
 
 def test_the_namespace_moves_build_images_and_standins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(images.NAMESPACE_VAR, raising=False)
-    spec = images.ImageSpec("3.14.3", BASE, "2.1.3")
+    spec = image_build.ImageSpec("3.14.3", BASE, "2.1.3")
     default_build, default_standin = spec.tag, images.standin_tag("3.14")
     monkeypatch.setenv(images.NAMESPACE_VAR, "bench-x/render-sim")
     assert spec.tag == default_build.replace("render-sim/", "bench-x/render-sim/", 1)

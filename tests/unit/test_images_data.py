@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.build import images
+from simulator.build import image_build, images
 
 
 def test_every_tool_left_out_says_why() -> None:
@@ -28,12 +28,12 @@ def test_image_key_changes_with_what_built_it() -> None:
     base = images.BaseImage(
         "python:3.13.4-slim-bookworm", "official", "sha256:aaa", "3.13.4", "2.36", "bookworm"
     )
-    spec = images.ImageSpec("3.13.4", base, "2.1.3")
-    assert spec.key == images.ImageSpec("3.13.4", base, "2.1.3").key
-    assert spec.key != images.ImageSpec("3.13.4", base, "1.7.1").key
-    assert spec.key != images.ImageSpec("3.13.4", base, "2.1.3", ca_bundle=b"ca").key
+    spec = image_build.ImageSpec("3.13.4", base, "2.1.3")
+    assert spec.key == image_build.ImageSpec("3.13.4", base, "2.1.3").key
+    assert spec.key != image_build.ImageSpec("3.13.4", base, "1.7.1").key
+    assert spec.key != image_build.ImageSpec("3.13.4", base, "2.1.3", ca_bundle=b"ca").key
     other = images.BaseImage("python:3.13.4-slim-bookworm", "official", "sha256:bbb")
-    assert spec.key != images.ImageSpec("3.13.4", other, "2.1.3").key
+    assert spec.key != image_build.ImageSpec("3.13.4", other, "2.1.3").key
 
 
 def test_standin_differences_name_patch_and_glibc() -> None:
