@@ -26,19 +26,19 @@ pytestmark = pytest.mark.docker
 PATH = "/opt/render/project/src/.venv/bin:/usr/local/bin:/usr/bin:/bin"
 CA = "/etc/render-sim/ca-bundle.crt"  # the CA bundle render-sim gives the image (may be empty)
 SECRET = "served-by-the-host-only"
-# Forks children that sleep until killed, until the kernel refuses one; prints how many it made.
-FORK_UNTIL_REFUSED = """
-import os, signal, time
+# Starts `sleep`s until the kernel refuses a fork; prints how many it made. It stops by itself a
+# little past the limit, so that a build without the limit still leaves the host its PIDs.
+FORK_UNTIL_REFUSED = f"""
+import os, signal
 children = []
-while len(children) < 20000:
+while len(children) < {PIDS_LIMIT + 500}:
     try:
         pid = os.fork()
     except OSError as error:
         print("refused", error.errno)
         break
     if pid == 0:
-        time.sleep(120)
-        os._exit(0)
+        os.execv("/bin/sleep", ["sleep", "120"])
     children.append(pid)
 print("forked", len(children))
 for pid in children:
