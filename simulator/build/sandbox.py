@@ -50,8 +50,10 @@ if TYPE_CHECKING:
 BUILD_CAPABILITIES: tuple[str, ...] = ()
 # Processes and threads (the pids cgroup counts both) of one build. A fork bomb otherwise takes
 # the host's whole PID space (kernel.pid_max is 32768 on many hosts) and every process on it
-# stalls. 4096 is twice Podman's default container limit (2048) and over ten times what the
-# hermetic scenarios use at their peak (pip, uv's thread pools, cargo and rustc with 2 CPUs).
+# stalls. The hermetic scenarios (pip, uv, Poetry, maturin with cargo and rustc on 2 CPUs) peak
+# at 20 (sampled every 50 ms); a tool's thread pool can be far larger (uv's blocking pool may
+# reach 512 threads), so the limit leaves room for that and more: 4096, twice Podman's default
+# container limit (2048), an eighth of a 32768 PID space.
 PIDS_LIMIT = 4096
 WATCHER_CAPABILITIES = ("NET_ADMIN", "DAC_READ_SEARCH")
 WATCHER_PIDS_LIMIT = 64
