@@ -42,20 +42,11 @@ import docker.errors
 from docker.types import Mount
 
 from simulator.build import container_state as state
-from simulator.build.engine import (
-    ENGINE_ERRORS,
-    engine_answers,
-    first_line,
-    require_cpus,
-    require_network,
-    signals_held,
-    volume_quota_supported,
-)
+from simulator.build.engine import ENGINE_ERRORS, engine_answers, first_line, signals_held
 from simulator.build.exec_stream import Chunk, LineDecoder, OnOutput, drain
 from simulator.build.ownership import KEEP_LABEL, LABEL, RUN_LABEL, owner_labels
 from simulator.build.sandbox import (
     BUILD_CAPABILITIES,
-    PIDS_LIMIT,
     DiskWatch,
     Isolation,
     SandboxError,
@@ -64,11 +55,9 @@ from simulator.build.sandbox import (
     init_command,
 )
 from simulator.errors import EngineLostError, SandboxUnavailableError
+from simulator.plan.engine_limits import require_cpus, require_network, volume_quota_supported
+from simulator.plan.machine import CACHE_DIR, PIDS_LIMIT, RENDER_HOME, SRC_DIR, Limits
 
-RENDER_HOME = "/opt/render"
-PROJECT_DIR = "/opt/render/project"
-SRC_DIR = "/opt/render/project/src"
-CACHE_DIR = "/opt/render/.cache"  # pip's and uv's caches (HOME is /opt/render)
 EXEC_POLL_S = 0.5
 # The container's own deadline comes this long after the time limit, and the exec's `timeout`
 # half as long: render-sim, when it runs, stops the build at the limit itself and says so.
@@ -76,17 +65,6 @@ DEADLINE_GRACE_S = 60.0
 # What Docker adds to an exec's environment unless given: moby's CreateDaemonEnvironment sets
 # HOSTNAME (and TERM for a tty), and the exec's user gets a HOME
 DOCKER_EXEC_ENV = frozenset({"HOSTNAME", "HOME", "TERM"})
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Render's build pipeline: 2 CPU, 8 GB, 120 minutes (Starter tier), 16 GB of disk."""
-
-    memory_bytes: int = 8 * 1024**3
-    cpus: float = 2.0
-    timeout_s: float = 120 * 60
-    idle_timeout_s: float = 30 * 60  # no output for this long: stopped (0 = never)
-    disk_bytes: int = 16 * 1024**3  # the writable space: /opt/render, /tmp, the build cache
 
 
 @dataclass

@@ -14,10 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.build import endpoints, engine, images, ownership, sandbox
-from simulator.build.container import DEADLINE_GRACE_S, BuildContainer, Limits
+from simulator.build import endpoints, images, ownership
+from simulator.build.container import DEADLINE_GRACE_S, BuildContainer
 from simulator.errors import RenderSimError, SandboxUnavailableError
 from simulator.plan import build_plan as plan
+from simulator.plan import engine_limits, machine
+from simulator.plan.machine import Limits
 from simulator.units import size_text
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -145,14 +147,14 @@ NETWORK_PROBES = (
 
 def _disk_check(client: Any) -> Check:
     limit = size_text(Limits().disk_bytes)
-    if engine.volume_quota_supported(client):
+    if engine_limits.volume_quota_supported(client):
         return Check("disk limit", "ok", f"the engine bounds each build volume at {limit}")
     return Check(
         "disk limit",
         "warn",
         "this engine cannot bound a volume's size (local volumes need an xfs data root with "
         f"project quotas): render-sim measures the build's writable space every "
-        f"{sandbox.MIN_MEASURE_S:g}-{sandbox.MAX_MEASURE_S:g} s and stops the build past "
+        f"{machine.MIN_MEASURE_S:g}-{machine.MAX_MEASURE_S:g} s and stops the build past "
         f"{limit}, as Render cancels it",
     )
 
@@ -179,7 +181,7 @@ def _sandbox_probe(client: Any, image: str) -> list[Check]:
         )
         caps = fields.get("CapEff", "?").strip()
         confined = caps.strip("0") == "" and fields.get("NoNewPrivs", "").strip() == "1"
-        limited = pids.strip() == str(sandbox.PIDS_LIMIT)
+        limited = pids.strip() == str(machine.PIDS_LIMIT)
         out.append(
             Check(
                 "build privileges",
@@ -187,7 +189,7 @@ def _sandbox_probe(client: Any, image: str) -> list[Check]:
                 f"capabilities {caps} (none wanted), no-new-privileges "
                 f"{'on' if confined else 'off'}, read-only root filesystem; process limit "
                 + (
-                    f"{sandbox.PIDS_LIMIT} (processes and threads)"
+                    f"{machine.PIDS_LIMIT} (processes and threads)"
                     if limited
                     else f"{pids.strip() or 'none'}: this engine cannot set it, a fork bomb "
                     "in the build reaches the host"

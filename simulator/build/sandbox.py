@@ -12,7 +12,7 @@ mount namespaces):
 - it mounts the build's writable volumes read-only, with CAP_DAC_READ_SEARCH, to measure the
   writable space (`du`), which a build cannot hide from it by removing a directory's
   permissions. Docker's local volumes have no size limit unless the engine's data root is xfs
-  with project quotas (`engine.volume_quota_supported`); so `DiskWatch` measures them while
+  with project quotas (plan/engine_limits.py); so `DiskWatch` measures them while
   the build runs and the build is stopped past the limit, as Render cancels a build whose disk
   usage exceeds 16 GB.
 """
@@ -21,50 +21,34 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import docker
 from docker.types import Mount
 
-from simulator.build.engine import (
-    ENGINE_ERRORS,
-    require_cpus,
-    require_network,
-    volume_quota_supported,
-)
+from simulator.build.engine import ENGINE_ERRORS
+from simulator.plan.engine_limits import engine_is_local
+from simulator.plan.machine import MAX_MEASURE_S, MIN_MEASURE_S
 from simulator.units import size_text
-
-if TYPE_CHECKING:
-    from simulator.build.container import Limits
 
 # What a build needs as root in its container: none. pip, uv, Poetry, cargo, gcc and make only
 # create and change files the build itself owns (the checkout is copied in owned by root, the
 # volumes are root's), which needs no capability; the hermetic scenarios (pip, uv, Poetry,
 # maturin and cargo, a C extension) pass with all of them dropped.
 BUILD_CAPABILITIES: tuple[str, ...] = ()
-# Processes and threads (the pids cgroup counts both) of one build. A fork bomb otherwise takes
-# the host's whole PID space (kernel.pid_max is 32768 on many hosts) and every process on it
-# stalls. The hermetic scenarios (pip, uv, Poetry, maturin with cargo and rustc on 2 CPUs) peak
-# at 20 (sampled every 50 ms); a tool's thread pool can be far larger (uv's blocking pool may
-# reach 512 threads), so the limit leaves room for that and more: 4096, twice Podman's default
-# container limit (2048), an eighth of a 32768 PID space.
-PIDS_LIMIT = 4096
 WATCHER_CAPABILITIES = ("NET_ADMIN", "DAC_READ_SEARCH")
 WATCHER_PIDS_LIMIT = 64
 WATCHER_MEMORY = 256 * 1024**2
 WATCH_DIR = "/watch"  # where the watcher mounts the build's volumes (read-only)
 # Disk measuring: a build writes at most this fast (a fast local SSD); measures come sooner as
-# the writable space nears its limit, and never more often than every MIN_MEASURE_S (or five
-# times as long as a measure takes, so `du` on a big tree costs the build little).
+# the writable space nears its limit (within plan.machine's MIN_MEASURE_S to MAX_MEASURE_S), and
+# never more often than five times as long as a measure takes, so `du` on a big tree costs the
+# build little.
 WRITE_RATE = 500 * 1000**2
-MIN_MEASURE_S = 1.0
-MAX_MEASURE_S = 15.0
 
 
 def _in_container_program(name: str) -> str:
@@ -177,45 +161,6 @@ class DiskWatch(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
-
-
-def engine_differences(client: docker.DockerClient, limits: Limits, network: str) -> list[str]:
-    """What this engine cannot enforce of the sandbox, and what render-sim does instead.
-
-    Raises `UsageError` for limits the engine cannot give at all (`--cpus` above its CPU count,
-    a `--network` it does not have): better now than after the image is built.
-    """
-    require_cpus(client, limits.cpus)
-    require_network(client, network)
-    out = []
-    if not volume_quota_supported(client):
-        out.append(
-            f"disk: this Docker engine cannot bound a volume's size (its data root is not xfs "
-            f"with project quotas): render-sim measures the writable space (/opt/render, /tmp, "
-            f"the build cache) while the build runs, every {MIN_MEASURE_S:g} to "
-            f"{MAX_MEASURE_S:g} s, and stops the build past {size_text(limits.disk_bytes)} "
-            "as Render cancels it; a burst of writes between two measures can pass the limit "
-            "for a moment"
-        )
-    if not client.info().get("PidsLimit", True):
-        out.append(
-            f"processes: this Docker engine cannot limit them (its kernel has no pids cgroup), "
-            f"so the build's {PIDS_LIMIT}-process limit is not set and a fork bomb in the build "
-            "reaches the host; render-sim cannot stop it instead"
-        )
-    if network == "" and not engine_is_local():
-        out.append(
-            "the host: render-sim runs away from the Docker engine's host (DOCKER_HOST), so it "
-            "cannot list that host's own addresses; the build is kept off its bridge gateway, "
-            "other containers and the private ranges, but not off its public addresses"
-        )
-    return out
-
-
-def engine_is_local() -> bool:
-    """Whether the engine runs on this machine (a local socket), as far as render-sim can tell."""
-    docker_host = os.environ.get("DOCKER_HOST", "")
-    return not docker_host or docker_host.startswith(("unix://", "npipe://"))
 
 
 class Watcher:

@@ -18,7 +18,7 @@ import docker
 from simulator.build import image_build, images
 from simulator.build.buildlog import MIN_SECRET_LENGTH, BuildLog, Echo, log_path_for
 from simulator.build.cache import cache_volume_name, prepare_cache
-from simulator.build.container import SRC_DIR, BuildContainer, ExecResult
+from simulator.build.container import BuildContainer, ExecResult
 from simulator.build.memory import MemorySampler, MemoryTrace
 from simulator.build.ownership import reap_orphans
 from simulator.build.sandbox import disk_event
@@ -30,6 +30,7 @@ from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import EngineLostError
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import VENV, BuildPlan, ServicePlan, memory_text
+from simulator.plan.machine import SRC_DIR
 
 TROUBLESHOOTING = (
     "==> Common ways to troubleshoot your deploy: https://render.com/docs/troubleshooting-deploys"

@@ -19,15 +19,16 @@ from typing import Any
 import yaml
 
 from simulator import locations
-from simulator.build import images, sandbox
-from simulator.build.container import SRC_DIR, Limits
+from simulator.build import images
 from simulator.config import python_version, source
 from simulator.config.blueprint import Blueprint, Service, find_blueprint, load_blueprint
 from simulator.config.ca_bundle import check_ca_bundle
 from simulator.config.env_file import read_env_file
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 from simulator.index.session import host_ca_bundle
+from simulator.plan.engine_limits import engine_differences
 from simulator.plan.lint import Lint, LintInput, lint
+from simulator.plan.machine import SRC_DIR, Limits
 from simulator.units import size_text
 
 RENDER_DOCS_PYTHON = "https://render.com/docs/python-version"
@@ -414,7 +415,7 @@ def _service_plan(
             "Render in its Python patch release and glibc (shown then)"
         )
     if client is not None:
-        differences += sandbox.engine_differences(client, limits, options.network)
+        differences += engine_differences(client, limits, options.network)
     differences += _fixed_differences(
         limits, ca_cert, ca_source, options.probe_network and options.network == ""
     )

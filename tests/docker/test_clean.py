@@ -21,6 +21,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
+from jsonschema import Draft202012Validator
 
 from simulator.build import ownership
 from simulator.build.ownership import (
@@ -31,6 +32,7 @@ from simulator.build.ownership import (
     PID_START_LABEL,
     RUN_LABEL,
 )
+from simulator.report.schemas import schema_for
 from tests.docker.engine_support import SecondEngine
 from tests.hermetic.cli_support import cli_argv, cli_env
 
@@ -211,3 +213,9 @@ def test_clean_all_removes_every_run_and_cache_and_nothing_else(engine: Engine) 
     assert not _exists(client, runs.cache)
     assert all(_exists(client, name) for name in runs.user)
     assert ownership.leftovers(client) == ([], [])
+
+
+def test_clean_json_meets_its_schema(default_clean: tuple[Runs, Any, Any]) -> None:
+    _, _, removed = default_clean
+    assert removed["left"], removed  # the schema is checked on a run that left something
+    Draft202012Validator(schema_for("clean")).validate(removed)

@@ -40,7 +40,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from simulator.build import cache, ownership
-from simulator.build.container import BuildContainer, Limits
+from simulator.build.container import BuildContainer
 from simulator.build.ownership import (
     CACHE_LABEL,
     HOST_LABEL,
@@ -53,6 +53,7 @@ from simulator.build.ownership import (
 )
 from simulator.build.simulation import diagnose, simulate_service
 from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.machine import Limits
 from simulator.report.schemas import schema_for
 from tests.docker.engine_support import (
     CLI_TIMEOUT_S,

@@ -18,8 +18,8 @@ import docker
 import docker.errors
 import pytest
 
-from simulator.build.container import BuildContainer, ExecResult, Limits
-from simulator.build.sandbox import PIDS_LIMIT
+from simulator.build.container import BuildContainer, ExecResult
+from simulator.plan.machine import PIDS_LIMIT, Limits
 
 pytestmark = pytest.mark.docker
 
@@ -147,10 +147,15 @@ def test_a_plain_container_reaches_the_host_server(
     client: docker.DockerClient, image: str, host_server: str
 ) -> None:
     # The premise of the next test: on Docker's bridge the host is one hop away.
-    output = client.containers.run(
-        image, ["curl", "-sS", "-m", "10", host_server], remove=True, network="bridge"
+    plain = client.containers.run(
+        image, ["sh", "-c", f"curl -sS -m 10 {host_server} 2>&1"], detach=True, network="bridge"
     )
-    assert output.decode().strip() == SECRET
+    try:
+        status = plain.wait(timeout=120)
+        output = plain.logs().decode()
+    finally:
+        plain.remove(force=True)
+    assert output.strip() == SECRET, (status, output)
 
 
 def test_build_cannot_reach_a_server_on_the_hosts_bridge_address(
