@@ -224,7 +224,7 @@ def test_images_list_does_not_show_an_untagged_layer_as_a_stand_in(
         assert client.images.get(layer).labels.get("render-sim.kind") == "standin"
         proc = render_sim("images", "list", "--json")
         assert proc.returncode == 0, proc.stderr
-        listed = json.loads(proc.stdout)
+        listed = json.loads(proc.stdout)["images"]
         assert not [i for i in listed if i["tag"].split(":")[-1] in layer], listed
     finally:
         client.images.remove(layer, noprune=True)
