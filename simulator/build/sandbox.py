@@ -76,7 +76,7 @@ def host_addresses(client: docker.DockerClient) -> list[str]:
             gateway = str(config.get("Gateway") or "")
             if gateway and ":" not in gateway:
                 found.add(gateway.split("/")[0])
-    if engine_is_local():
+    if engine_is_local(client):
         found.update(_local_addresses())
     return sorted(a for a in found if not ipaddress.IPv4Address(a).is_loopback)[:64]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import docker
 import docker.errors
 
-from simulator.build import images
+from simulator.build import image_build, images
 from simulator.errors import ImageUnavailableError
 from simulator.plan.build_plan import BuildPlan, ServicePlan
 
@@ -38,7 +38,7 @@ def find_build_image(
     base = images.find_base(client, service.python.version, base_image)
     if base is None:
         return None
-    spec = images.ImageSpec(
+    spec = image_build.ImageSpec(
         render_python=service.python.version,
         base=base,
         poetry_version=service.poetry_version,

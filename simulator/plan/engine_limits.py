@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import uuid
 
 import docker
@@ -122,16 +121,17 @@ def engine_differences(client: docker.DockerClient, limits: Limits, network: str
             f"so the build's {PIDS_LIMIT}-process limit is not set and a fork bomb in the build "
             "reaches the host; render-sim cannot stop it instead"
         )
-    if network == "" and not engine_is_local():
+    if network == "" and not engine_is_local(client):
         out.append(
-            "the host: render-sim runs away from the Docker engine's host (DOCKER_HOST), so it "
+            "the host: render-sim runs away from the Docker engine's host (a TCP or SSH engine), so it "
             "cannot list that host's own addresses; the build is kept off its bridge gateway, "
             "other containers and the private ranges, but not off its public addresses"
         )
     return out
 
 
-def engine_is_local() -> bool:
-    """Whether the engine runs on this machine (a local socket), as far as render-sim can tell."""
-    docker_host = os.environ.get("DOCKER_HOST", "")
-    return not docker_host or docker_host.startswith(("unix://", "npipe://"))
+def engine_is_local(client: docker.DockerClient) -> bool:
+    """Whether the engine runs on this machine, as far as render-sim can tell: the client talks
+    to it over a local socket or named pipe (docker-py's base URL for those), not TCP or SSH,
+    whichever way it was chosen (DOCKER_HOST, a Docker context, --context)."""
+    return str(client.api.base_url) in ("http+docker://localhost", "http+docker://localnpipe")
