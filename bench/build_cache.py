@@ -26,7 +26,8 @@ from pathlib import Path
 from bench.common import RENDER_DEFAULT_PYTHON, blueprint, remove_cache_volumes, write_repo
 from bench.overhead import render_sim_run
 from simulator.build import engine
-from simulator.plan.build_plan import BuildPlan, Options, find_ca_cert
+from simulator.plan.build_plan import find_ca_cert
+from simulator.plan.models import BuildPlan, Options
 
 UV_PROJECT = Path(__file__).resolve().parent / "data" / "uv-project"
 REQUIREMENTS = """\

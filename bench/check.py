@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.common import RENDER_DEFAULT_PYTHON
 from simulator.check.preflight import check_repo
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 
 REQUIREMENTS = Path(__file__).resolve().parent / "data" / "check-50" / "requirements.txt"
 RUNS = 2

@@ -25,7 +25,9 @@ from bench.common import PYTHONS, no_progress, summary, write_repo
 from bench.phases import PhaseProfiler
 from simulator.build import engine, image_build, images
 from simulator.build.simulation import build_image
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan import base_images
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 
 WARM_RUNS = 3
 
@@ -33,15 +35,15 @@ WARM_RUNS = 3
 @contextmanager
 def image_namespace(name: str) -> Iterator[None]:
     """Tag render-sim's images under `name` for the block (RENDER_SIM_IMAGE_NAMESPACE)."""
-    before = os.environ.get(images.NAMESPACE_VAR)
-    os.environ[images.NAMESPACE_VAR] = name
+    before = os.environ.get(base_images.NAMESPACE_VAR)
+    os.environ[base_images.NAMESPACE_VAR] = name
     try:
         yield
     finally:
         if before is None:
-            del os.environ[images.NAMESPACE_VAR]
+            del os.environ[base_images.NAMESPACE_VAR]
         else:
-            os.environ[images.NAMESPACE_VAR] = before
+            os.environ[base_images.NAMESPACE_VAR] = before
 
 
 def _remove_namespace_images(client: docker.DockerClient, namespace: str) -> list[str]:

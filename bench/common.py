@@ -11,7 +11,7 @@ import docker
 import docker.errors
 
 from simulator.build.cache import cache_volume_name
-from simulator.plan.build_plan import BuildPlan
+from simulator.plan.models import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHONS = ("3.11.11", "3.13.4", "3.14.3")  # one per offline stand-in suite, as the tests use

@@ -24,7 +24,8 @@ from pathlib import Path
 from simulator.build import endpoints
 from simulator.build.endpoints import Endpoint, Engine
 from simulator.build.shared_images import copy_images, find_build_image
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult, run_scenarios
 from tests.docker.second_dockerd import SecondDockerd

@@ -15,7 +15,8 @@ from bench.common import REPO, quiet, remove_cache_volumes, summary
 from simulator.build import engine
 from simulator.build.pipeline import run_build
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import BuildPlan, Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, Options
 
 EXAMPLE = REPO / "examples" / "fastapi-pydantic"
 

@@ -36,7 +36,8 @@ from simulator.build import engine
 from simulator.build.container import BuildContainer
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import VENV, BuildPlan, Options, crates_io_reachable, make_plan
+from simulator.plan.build_plan import crates_io_reachable, make_plan
+from simulator.plan.models import VENV, BuildPlan, Options
 
 # Ten one-second steps, each printing a line: a 10-second build whose output streams.
 TEN_SECOND_BUILD = "for i in $(seq 10); do echo step $i; sleep 1; done"

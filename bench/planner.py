@@ -29,7 +29,8 @@ import json, sys, time
 from pathlib import Path
 from simulator.check.service import plan_service
 from simulator.check.pip_resolve import resolve_requirements
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from simulator.config.build_command import read_service_plan
 from simulator.render.target import Target
 

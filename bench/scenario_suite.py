@@ -19,7 +19,8 @@ import docker
 from bench.common import RENDER_DEFAULT_PYTHON, REPO, no_progress, write_repo
 from simulator.build import engine
 from simulator.build.simulation import build_image
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult, run_scenarios
 from tests.hermetic import backends, packages

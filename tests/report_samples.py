@@ -13,7 +13,8 @@ from simulator.build.memory import MemorySample, MemoryTrace
 from simulator.build.simulation import BuildResult
 from simulator.build.timeline import Phase, Timeline
 from simulator.diagnose.diagnosis import Diagnosis, Evidence, Fix, SetEnv
-from simulator.plan.build_plan import BuildPlan, Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, Options
 
 MIB = 1024**2
 LIMIT = 256 * MIB

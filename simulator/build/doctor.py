@@ -17,8 +17,9 @@ from rich.markup import escape
 from simulator.build import endpoints, images, ownership
 from simulator.build.container import DEADLINE_GRACE_S, BuildContainer
 from simulator.errors import RenderSimError, SandboxUnavailableError
+from simulator.plan import base_images, engine_limits, machine
 from simulator.plan import build_plan as plan
-from simulator.plan import engine_limits, machine
+from simulator.plan import models as plan_models
 from simulator.plan.machine import Limits
 from simulator.units import size_text
 
@@ -83,7 +84,9 @@ def run_checks() -> list[Check]:
                     "render-sim clean",
                 )
             )
-    offline = sorted(images.standin_suites().pythons, key=lambda v: tuple(map(int, v.split("."))))
+    offline = sorted(
+        base_images.standin_suites().pythons, key=lambda v: tuple(map(int, v.split(".")))
+    )
     if shutil.which("mmdebstrap"):
         checks.append(
             Check(
@@ -122,7 +125,7 @@ def run_checks() -> list[Check]:
         reachable = plan.crates_io_reachable()
         status, detail = ("ok", "reachable from this host") if reachable else ("warn", CRATES_DOWN)
         checks.append(Check("crates.io", status, detail))
-    left_out = [f"{t.name} ({t.why})" for t in images.build_tools() if not t.installed]
+    left_out = [f"{t.name} ({t.why})" for t in base_images.build_tools() if not t.installed]
     checks.append(
         Check(
             "build tools", "warn", "on Render but not in render-sim's image: " + "; ".join(left_out)
@@ -162,9 +165,9 @@ def _disk_check(client: Any) -> Check:
 def _sandbox_probe(client: Any, image: str) -> list[Check]:
     """What a build container may do and reach (with the CA bundle render-sim gives it)."""
     ca, _ = plan.find_ca_cert(None)
-    env = {"PATH": plan.BASE_PATH}
+    env = {"PATH": plan_models.BASE_PATH}
     if ca:
-        env["CURL_CA_BUNDLE"] = plan.CA_IN_IMAGE
+        env["CURL_CA_BUNDLE"] = plan_models.CA_IN_IMAGE
     limits = Limits(memory_bytes=256 * 1024**2, cpus=1, timeout_s=60, idle_timeout_s=0)
     out = []
     labels = {"render-sim.doctor": "1"}

@@ -24,7 +24,8 @@ import docker.errors
 
 from simulator import locations
 from simulator.build.engine import ENGINE_ERRORS, signals_held
-from simulator.build.images import (
+from simulator.errors import ImageUnavailableError
+from simulator.plan.base_images import (
     LABEL,
     BaseImage,
     Progress,
@@ -34,7 +35,6 @@ from simulator.build.images import (
     quiet,
     tool_packages,
 )
-from simulator.errors import ImageUnavailableError
 
 LAYER_FILES = ("render-layer.Dockerfile", "render-layer.sh")
 

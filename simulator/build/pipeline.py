@@ -21,7 +21,7 @@ from simulator.build.buildlog import Echo
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.build.timeline import Timeline
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan.models import BuildPlan, ServicePlan
 
 Progress = Callable[[str], None]
 #: A spinner while the user waits: entered with a message, it yields a function that updates it.

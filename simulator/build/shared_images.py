@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 import docker
 import docker.errors
 
-from simulator.build import image_build, images
+from simulator.build import image_build
 from simulator.errors import ImageUnavailableError
-from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan import base_images
+from simulator.plan.models import BuildPlan, ServicePlan
 
 Progress = Callable[[str], None]
 CHUNK = 1 << 20
@@ -32,10 +33,10 @@ def find_build_image(
     service: ServicePlan,
     *,
     base_image: str | None = None,
-) -> tuple[str, images.BaseImage] | None:
+) -> tuple[str, base_images.BaseImage] | None:
     """The build image `build_image` would give `service` on this engine, if the engine already
     has it (and its base); None when it would have to pull, bootstrap or build."""
-    base = images.find_base(client, service.python.version, base_image)
+    base = base_images.find_base(client, service.python.version, base_image)
     if base is None:
         return None
     spec = image_build.ImageSpec(

@@ -29,8 +29,10 @@ from simulator.diagnose.classifier import classify
 from simulator.diagnose.diagnosis import Diagnosis, DiagnosisContext
 from simulator.errors import EngineLostError
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import VENV, BuildPlan, ServicePlan, memory_text
+from simulator.plan import base_images
+from simulator.plan.build_plan import memory_text
 from simulator.plan.machine import SRC_DIR
+from simulator.plan.models import VENV, BuildPlan, ServicePlan
 
 TROUBLESHOOTING = (
     "==> Common ways to troubleshoot your deploy: https://render.com/docs/troubleshooting-deploys"
@@ -100,7 +102,7 @@ def build_image(
     base_image: str | None = None,
     pull: bool = True,
     progress: Any = _quiet,
-) -> tuple[str, images.BaseImage]:
+) -> tuple[str, base_images.BaseImage]:
     """The build image for `service`, resolved (pulled, bootstrapped, built) as needed."""
     base = images.resolve_base(
         client, service.python.version, base_image=base_image, pull=pull, progress=progress
@@ -122,7 +124,7 @@ def simulate_service(
     service: ServicePlan,
     *,
     image: str,
-    base: images.BaseImage,
+    base: base_images.BaseImage,
     echo: Echo,
     keep: bool = False,
     volume_options: Mapping[str, Mapping[str, str]] | None = None,
@@ -300,7 +302,7 @@ def _finish(
     log: BuildLog,
     service: ServicePlan,
     image: str,
-    base: images.BaseImage,
+    base: base_images.BaseImage,
     started: float,
     result: ExecResult,
     timeline: Timeline,

@@ -27,7 +27,7 @@ from simulator.check.results import CheckReport, ServiceCheck
 from simulator.config.blueprint import find_blueprint
 from simulator.config.python_version import load_releases
 from simulator.errors import BUILD_FAILED, RenderSimError, UsageError
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 
 #: What makes a folder a repo render-sim can check (besides a render.yaml).
 REPO_MARKERS = ("requirements.txt", "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile")

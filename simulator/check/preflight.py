@@ -54,8 +54,9 @@ from simulator.diagnose.diagnosis import Fix, PythonInfo
 from simulator.errors import ConfigurationError, Location
 from simulator.index.listing import DistFile
 from simulator.index.wheels import compatible_wheel
-from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
 from simulator.plan.lint import ERROR, Lint
+from simulator.plan.models import BuildPlan, Options, ServicePlan
 from simulator.render.target import Target
 
 

@@ -22,8 +22,8 @@ from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, Diagnosis, Fix
 from simulator.errors import ConfigurationError, InputError, UsageError
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import BuildPlan, ServicePlan
 from simulator.plan.lint import Lint, LintInput, lint
+from simulator.plan.models import BuildPlan, ServicePlan
 from simulator.render.target import RENDER_PYTHON_MINORS, Target
 
 CONFIG_CODES = ("missing-path", "cd-into-root-dir")
@@ -191,7 +191,8 @@ def explain_with_repo(
     build command), and the fixes planned for the whole service (`plan`: needs the index)."""
     from simulator.build.simulation import diagnosis_context
     from simulator.diagnose.explain import explain_file
-    from simulator.plan.build_plan import Options, make_plan
+    from simulator.plan.build_plan import make_plan
+    from simulator.plan.models import Options
 
     built = make_plan(repo, Options(service=service, probe_network=False), client=None)
     if len(built.services) > 1:

@@ -16,7 +16,7 @@ from simulator.check.fleet import DEFAULT_JOBS, FleetReport, check_fleet, holds_
 from simulator.check.preflight import check_repo
 from simulator.cli.configured import resolve_options
 from simulator.cli.options import BuildCommand, Created, EnvFile, Json, Service
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.report import console as report
 from simulator.report.check_view import check_to_json, print_check, publish_check
 from simulator.report.fleet_view import fleet_to_json, print_fleet, write_fleet_junit

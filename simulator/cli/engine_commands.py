@@ -21,7 +21,8 @@ from simulator.cli.options import (
     Repo,
     Service,
 )
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from simulator.report import console as report
 from simulator.report.clean_view import print_sweep
 from simulator.units import parse_date

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from simulator.cli.configured import resolve_options
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.units import (
     parse_bytes,
     parse_cpus,

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.render import facts
+
+_RENDER = facts.platform()  # data/render_platform.yaml, with its sources
+
 RENDER_HOME = "/opt/render"
 PROJECT_DIR = "/opt/render/project"
 SRC_DIR = "/opt/render/project/src"
@@ -27,10 +31,11 @@ MAX_MEASURE_S = 15.0
 
 @dataclass(frozen=True)
 class Limits:
-    """Render's build pipeline: 2 CPU, 8 GB, 120 minutes (Starter tier), 16 GB of disk."""
+    """Render's build pipeline by default: 2 CPU, 8 GB, 120 minutes (Starter tier), 16 GB of
+    disk (`data/render_platform.yaml`)."""
 
-    memory_bytes: int = 8 * 1024**3
-    cpus: float = 2.0
-    timeout_s: float = 120 * 60
+    memory_bytes: int = _RENDER.memory_bytes
+    cpus: float = _RENDER.cpus
+    timeout_s: float = _RENDER.timeout_s
     idle_timeout_s: float = 30 * 60  # no output for this long: stopped (0 = never)
-    disk_bytes: int = 16 * 1024**3  # the writable space: /opt/render, /tmp, the build cache
+    disk_bytes: int = _RENDER.disk_bytes  # the writable space: /opt/render, /tmp, the cache

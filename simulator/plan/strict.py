@@ -12,7 +12,7 @@ groups not in the file).
 from __future__ import annotations
 
 from simulator.config.blueprint import load_blueprint
-from simulator.plan.build_plan import BuildPlan
+from simulator.plan.models import BuildPlan
 
 #: Blueprint warnings about values only Render's Dashboard holds, told by their wording (which
 #: tests/unit/test_plan_strict.py pins): a `sync: false` variable, an environment group that

@@ -27,7 +27,7 @@ from rich.segment import Segment
 from rich.table import Table
 
 from simulator.build.simulation import BuildResult
-from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan.models import BuildPlan, ServicePlan
 from simulator.report import github_actions, schemas
 
 #: Lint items the plan already prints as a warning (with the same fix).

@@ -27,7 +27,7 @@ from simulator.build.simulation import BuildResult
 from simulator.diagnose.actions import describe as action_summary
 from simulator.diagnose.diagnosis import Diagnosis
 from simulator.errors import UsageError
-from simulator.plan.build_plan import BuildPlan, ServicePlan
+from simulator.plan.models import BuildPlan, ServicePlan
 from simulator.report import charts
 from simulator.verify.outcome import Verification
 

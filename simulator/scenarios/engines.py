@@ -18,15 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from simulator.build import images
 from simulator.build.endpoints import Engine
 from simulator.build.shared_images import copy_images, find_build_image
 from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
-from simulator.plan.build_plan import BuildPlan, ServicePlan, make_plan
+from simulator.plan import base_images
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, ServicePlan
 from simulator.scenarios.manifest import Scenario
 
-Image = tuple[str, images.BaseImage]  # (build image tag, its base)
+Image = tuple[str, base_images.BaseImage]  # (build image tag, its base)
 
 
 @dataclass

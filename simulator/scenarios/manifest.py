@@ -31,7 +31,7 @@ from simulator.diagnose.diagnosis import (
 )
 from simulator.diagnose.diagnosis import SetEnv as SetEnvAction
 from simulator.errors import Location, ScenarioError
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.scenarios.reader import TOP_KEYS, ManifestReader
 from simulator.scenarios.verify import VerifyExpectation, read_verify
 from simulator.units import parse_bytes, parse_date, parse_seconds

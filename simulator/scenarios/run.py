@@ -40,7 +40,8 @@ from simulator.build.pipeline import RunOptions, run_build
 from simulator.build.simulation import BuildResult
 from simulator.errors import RenderSimError, ScenarioError, UsageError
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, Options, ServicePlan
 from simulator.scenarios.compare import compare, compare_verify
 from simulator.scenarios.engines import EngineImages
 from simulator.scenarios.manifest import MANIFEST, Scenario

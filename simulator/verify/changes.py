@@ -38,7 +38,8 @@ from simulator.diagnose.diagnosis import (
     SetEnv,
 )
 from simulator.errors import ConfigurationError
-from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, Options, ServicePlan
 from simulator.render.target import Target
 from simulator.verify.blueprint_edit import BlueprintNotEditable, set_env_var, set_service_key
 from simulator.verify.pins import Edits, FixNotApplicable, add_line, declared, rewrite_declaration

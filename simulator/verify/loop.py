@@ -32,7 +32,8 @@ from simulator.diagnose.actions import flatten
 from simulator.diagnose.diagnosis import Diagnosis, Fix, FixAction, PythonVersionFile, SetEnv
 from simulator.errors import ImageUnavailableError, RenderSimError, UsageError
 from simulator.index.client import PackageIndex
-from simulator.plan.build_plan import BuildPlan, Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import BuildPlan, Options, ServicePlan
 from simulator.verify.changes import (
     Change,
     FixNotApplicable,

@@ -30,10 +30,12 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.build import cache, engine, images, ownership
+from simulator.build import cache, engine, ownership
 from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan import base_images
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from tests.docker.hermetic_fixtures import (  # noqa: F401 - fixtures for the modules here
     docker_cleanup,
     docker_compose_command,
@@ -113,7 +115,7 @@ class BuiltImage:
 
     render_python: str
     tag: str
-    base: images.BaseImage
+    base: base_images.BaseImage
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ import pytest
 
 from simulator.build.buildlog import MASK
 from simulator.build.simulation import BuildResult, simulate_service
-from simulator.plan.build_plan import Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options, ServicePlan
 
 pytestmark = pytest.mark.docker
 

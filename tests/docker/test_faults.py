@@ -52,8 +52,9 @@ from simulator.build.ownership import (
     RUN_LABEL,
 )
 from simulator.build.simulation import diagnose, simulate_service
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
 from simulator.plan.machine import Limits
+from simulator.plan.models import Options
 from simulator.report.schemas import schema_for
 from tests.docker.engine_support import (
     CLI_TIMEOUT_S,

@@ -18,7 +18,8 @@ import docker
 import pytest
 
 from simulator.build.simulation import simulate_service
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 
 pytestmark = pytest.mark.docker
 

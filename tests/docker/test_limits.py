@@ -22,7 +22,8 @@ import docker.errors
 import pytest
 
 from simulator.build.simulation import BuildResult, diagnose, simulate_service
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from tests.docker.engine_support import Running
 from tests.hermetic.cli_support import labelled
 

@@ -18,7 +18,8 @@ import pytest
 
 from simulator.build import simulation
 from simulator.build.container import BuildContainer
-from simulator.plan.build_plan import VENV, Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import VENV, Options
 
 pytestmark = pytest.mark.docker
 

@@ -87,7 +87,9 @@ def test_scenario_passes(results: dict[str, ScenarioResult], name: str) -> None:
     assert result.passed and not result.error, explain(result)
 
 
-def test_the_results_json_meets_the_scenarios_run_schema(results: dict[str, ScenarioResult]) -> None:
+def test_the_results_json_meets_the_scenarios_run_schema(
+    results: dict[str, ScenarioResult],
+) -> None:
     data = envelope(results_to_json(list(results.values()), duration_s=0.0), "scenarios run")
     Draft202012Validator(schema_for("scenarios run")).validate(json.loads(json.dumps(data)))
 

@@ -27,7 +27,8 @@ import docker
 
 from simulator.build import engine
 from simulator.build.simulation import build_image
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from tests.hermetic import backends, packages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from simulator.check.fleet import FleetReport, check_fleet, find_repos, split_py
 from simulator.config import python_version
 from simulator.errors import UsageError
 from simulator.plan import build_plan as plan_mod
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.report.fleet_view import fleet_junit_tree, print_fleet, rows
 from simulator.report.schemas import schema_for
 from simulator.units import parse_date

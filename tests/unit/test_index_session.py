@@ -24,7 +24,7 @@ from simulator.diagnose.diagnosis import Pin
 from simulator.index import session
 from simulator.index.client import PackageIndex
 from simulator.plan import build_plan as plan_mod
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.render.target import Target
 
 CREATED = date(2026, 3, 1)

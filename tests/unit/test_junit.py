@@ -11,7 +11,7 @@ from junitparser import JUnitXml
 from simulator.build.buildlog import MASK, BuildLog
 from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.report.junit import LOG_TAIL_LINES, junit_tree, write_junit
 from simulator.scenarios.manifest import Expectation, Scenario
 from simulator.scenarios.run import ScenarioResult

@@ -14,7 +14,7 @@ from junitparser import JUnitXml
 
 from simulator.build.simulation import BuildResult
 from simulator.errors import InputError, ScenarioError
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.report.junit import write_junit
 from simulator.report.junit_merge import merge_junit, write_merged
 from simulator.report.schemas import schema_for

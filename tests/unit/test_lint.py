@@ -16,8 +16,9 @@ from simulator.check.preflight import check_repo
 from simulator.config.pip_options import PipUsageError, parse_install
 from simulator.diagnose.actions import SetRootDir
 from simulator.diagnose.diagnosis import BuildCommand, SetEnv
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
 from simulator.plan.lint import Lint, LintInput, lint
+from simulator.plan.models import Options
 from simulator.report.check_view import print_check
 from simulator.report.console import print_plan
 

@@ -11,7 +11,9 @@ import pytest
 from simulator.errors import ConfigurationError, NothingToBuildError, UsageError
 from simulator.index.session import CA_SOURCES
 from simulator.plan import build_plan as plan_mod
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan import models as plan_models
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from tests.hermetic.tls import make_tls_dir
 
 
@@ -136,8 +138,8 @@ def test_explicit_ca_cert_is_used_and_reported(tmp_path: Path) -> None:
     shutil.copy(make_tls_dir(tmp_path / "tls") / "cert.pem", tmp_path / "ca.pem")
     built = make_plan(tmp_path, Options(ca_cert=tmp_path / "ca.pem"))
     assert built.ca_cert == tmp_path / "ca.pem"
-    assert built.services[0].build_env()["PIP_CERT"] == plan_mod.CA_IN_IMAGE
-    assert built.services[0].build_env()["CARGO_HTTP_CAINFO"] == plan_mod.CA_IN_IMAGE
+    assert built.services[0].build_env()["PIP_CERT"] == plan_models.CA_IN_IMAGE
+    assert built.services[0].build_env()["CARGO_HTTP_CAINFO"] == plan_models.CA_IN_IMAGE
 
 
 def test_ca_cert_is_detected_from_host_environment(

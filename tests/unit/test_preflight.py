@@ -22,7 +22,7 @@ from simulator.config.pyproject_deps import poetry_specifier
 from simulator.diagnose.diagnosis import Pin, SetEnv
 from simulator.errors import ConfigurationError, InputError
 from simulator.plan import build_plan as plan_mod
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.render.target import Target
 from simulator.report.check_view import check_to_json, print_check
 

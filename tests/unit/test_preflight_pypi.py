@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from simulator.check.preflight import check_repo
 from simulator.diagnose.diagnosis import Pin, SetEnv
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi-pydantic"
 

@@ -23,7 +23,8 @@ from simulator.check.preflight import check_repo
 from simulator.config.blueprint import load_blueprint
 from simulator.errors import ConfigurationError
 from simulator.index.standin import StandInIndex
-from simulator.plan.build_plan import Options, buildable_here, make_plan
+from simulator.plan.build_plan import buildable_here, make_plan
+from simulator.plan.models import Options
 from simulator.render.target import Target
 from simulator.report.check_view import print_check
 from tests.hermetic.cli_support import cli_argv, cli_env

@@ -13,7 +13,7 @@ import pytest
 
 from simulator.build.buildlog import report_path_for
 from simulator.errors import UsageError
-from simulator.plan.build_plan import BuildPlan, Options
+from simulator.plan.models import BuildPlan, Options
 from simulator.report.html import (
     HEAD_LINES,
     MAX_LOG_LINES,

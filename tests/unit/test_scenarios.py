@@ -15,7 +15,7 @@ import pytest
 from simulator.build.simulation import BuildResult
 from simulator.diagnose.diagnosis import Diagnosis, Fix, PackageRef, Pin, SetEnv
 from simulator.errors import ConfigurationError, ScenarioError, UsageError
-from simulator.plan.build_plan import Options
+from simulator.plan.models import Options
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.manifest import MANIFEST, Expectation, Scenario, load_scenario
 from simulator.scenarios.run import (

@@ -16,7 +16,8 @@ from simulator.check.planner import FixPlan
 from simulator.config.blueprint import load_blueprint
 from simulator.diagnose.actions import Replace, SetRootDir, Several
 from simulator.diagnose.diagnosis import Diagnosis, Fix, Pin, SetEnv
-from simulator.plan.build_plan import Options, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options
 from simulator.verify.blueprint_edit import BlueprintNotEditable, set_env_var, set_service_key
 from simulator.verify.changes import Change, FixNotApplicable, apply_fix, env_into_blueprint
 from simulator.verify.loop import candidates

@@ -25,7 +25,8 @@ from simulator.diagnose.diagnosis import (
     Requirement,
     SetEnv,
 )
-from simulator.plan.build_plan import Options, ServicePlan, make_plan
+from simulator.plan.build_plan import make_plan
+from simulator.plan.models import Options, ServicePlan
 from simulator.verify.changes import (
     Change,
     FileChange,
