@@ -48,7 +48,7 @@ def parse_bytes(text: str, option: str = "--memory", maximum: int = MAX_MEMORY) 
     if value > maximum:
         raise UsageError(
             f"{option} {text[:40]} is more than render-sim accepts ({accepted})",
-            hint=f"give {option} like 8g (Render's build pipeline) or 64g (its largest)",
+            hint=f"give {option} within that range (Render's build pipeline: 8g of memory, 16g of disk)",
         )
     return int(value)
 

@@ -38,6 +38,7 @@ from simulator.report import console as report
 from simulator.report import github_actions, html
 from simulator.report.diagnosis_view import print_diagnosis
 from simulator.report.verify_view import print_start, print_verification
+from simulator.units import parse_bytes
 from simulator.verify.loop import verify_fix
 from simulator.verify.network import network_hosts
 
@@ -64,6 +65,14 @@ def simulate(
         bool, typer.Option("--keep", help="Keep the container for inspection (debug).")
     ] = False,
     network: Network = "",
+    disk: Annotated[
+        str,
+        typer.Option(
+            "--disk",
+            help="The build's writable space (Render cancels a build past 16g): past it the build "
+            "is stopped and diagnosed disk-full.",
+        ),
+    ] = "16g",
     no_cache: Annotated[
         bool,
         typer.Option("--no-cache", help="Use no build cache (every run is a first deploy)."),
@@ -108,7 +117,13 @@ def simulate(
         no_ca,
         ctx,
     )
-    options = replace(options, network=network, build_cache=not no_cache, clear_cache=clear_cache)
+    options = replace(
+        options,
+        network=network,
+        build_cache=not no_cache,
+        clear_cache=clear_cache,
+        disk_bytes=parse_bytes(disk, "--disk"),
+    )
     if report_file is not None:
         html.check_report_path(report_file)
     console = report.stderr_console() if json_out else report.stdout_console()
