@@ -1,7 +1,7 @@
 """Typed errors: each kind of failure has its own exit code, so a script can tell them apart.
 
 The table in README.md ("Exit codes") is checked against `EXIT_CODES` by a test.
-A build that runs and fails is not an error here: it is a result (exit 1), see `report.py`.
+A build that runs and fails is not an error here: it is a result (exit 1), see `build.simulation.BuildResult`.
 Anything else that stops render-sim is a bug in render-sim: it exits with CRASHED after saving
 the traceback (`simulator.cli.app`).
 """

@@ -20,7 +20,7 @@ Lockfiles need no resolution: each locked package's files (listed in the lock) a
 wheel that installs on the target.
 
 The work is split by concern: `build_command`, `requirements_files`, `pyproject_deps` and
-`lockfiles` read what a service installs; `standin_index`, `pip_run` and `pip_resolve` resolve
+`lockfiles` read what a service installs; `index.standin`, `pip_run` and `pip_resolve` resolve
 it; `source_reasons` explains each source build and its fixes. Results are plain data
 (`simulator.check.results`); `simulator.report.check_view` shows them. The exit code is
 `CheckReport.exit_code`: 0 when nothing is built from source, 1 otherwise.

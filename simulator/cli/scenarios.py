@@ -1,6 +1,6 @@
 """`render-sim scenarios list|run|merge`: the regression scenarios, wired to the library.
 
-options -> `scenarios.discover` (-> `scenarios.shards.select`) -> `scenario_run.run_scenarios`
+options -> `scenarios.discovery.discover` (-> `scenarios.shards.select`) -> `scenarios.run.run_scenarios`
 (on one engine or several, `build.endpoints`) -> `scenarios_view` / `junit`; `merge` ->
 `report.junit_merge`. Exit codes: 0 every scenario met its expectations, 1 one missed them or
 could not run, 2 a manifest or the selection is wrong, 4 no Docker engine, 130 interrupted.

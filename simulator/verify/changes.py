@@ -6,7 +6,7 @@ result is a `Change`: a short summary, where to make the change on Render or in 
 rebuild's options and the files changed (`FileChange`, a diff `git apply` takes). Changes
 compose (`Change.then`): a fix extended over several rounds is still one change.
 
-Actions (simulator.diagnosis, simulator.diagnose.actions):
+Actions (`diagnose.diagnosis`, `diagnose.actions`):
 - `SetEnv`: the variable is set for the rebuild (PYTHON_VERSION goes through the plan exactly as
   Render reads it); the user is told where to set it (render.yaml's envVars, or the Dashboard);
 - `PythonVersionFile`: `.python-version` is written in the service's root directory;
