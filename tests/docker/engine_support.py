@@ -25,6 +25,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from simulator.plan.machine import PIDS_LIMIT
 from tests.hermetic.cli_support import cli_argv, cli_env, labelled
 
 CLI_TIMEOUT_S = 600
@@ -205,3 +206,26 @@ def second_engine(client: docker.DockerClient, built_images: dict[str, Any]) -> 
         yield Engine2(second, built.tag, loaded)
     finally:
         second.remove()
+
+
+# Starts `sleep`s until the kernel refuses a fork; prints "fork refused, errno N" and then
+# "forked N". It stops by itself `margin` past the PID limit, so that a build without the limit
+# still leaves the host its PIDs.
+def fork_until_refused(margin: int = 500) -> str:
+    """A Python script of the fork bomb the sandbox must stop (see above)."""
+    return f"""
+import os, signal
+children = []
+while len(children) < {PIDS_LIMIT + margin}:
+    try:
+        pid = os.fork()
+    except OSError as error:
+        print("fork refused, errno", error.errno)
+        break
+    if pid == 0:
+        os.execv("/bin/sleep", ["sleep", "120"])
+    children.append(pid)
+print("forked", len(children))
+for pid in children:
+    os.kill(pid, signal.SIGKILL)
+"""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ import docker
 import pytest
 
 from simulator.build import endpoints
-from tests.docker.second_dockerd import SecondDockerd
+from tests.docker.engine_support import SecondEngine
 
 pytestmark = pytest.mark.docker
 
@@ -104,7 +105,7 @@ def engines_of(junit: Path) -> dict[str, str]:
 @dataclass(frozen=True)
 class Runs:
     main: str  # the main engine's URL
-    second: SecondDockerd
+    second: SecondEngine
     suite: Path
     single: Path  # the JUnit report of each run
     single_code: int
@@ -119,8 +120,8 @@ def _run(render_sim: Run, *args: str, **env: str) -> subprocess.CompletedProcess
 
 
 @pytest.fixture(scope="module")
-def second() -> Iterator[SecondDockerd]:
-    engine = SecondDockerd()
+def second() -> Iterator[SecondEngine]:
+    engine = SecondEngine(Path(tempfile.mkdtemp(prefix="rsf-", dir="/tmp")))  # short: a socket
     host_bridge = Path("/sys/class/net/docker0")
     had_bridge = host_bridge.exists()
     try:
@@ -133,7 +134,7 @@ def second() -> Iterator[SecondDockerd]:
 
 @pytest.fixture(scope="module")
 def runs(
-    second: SecondDockerd,
+    second: SecondEngine,
     built_images: dict[str, Any],
     render_sim: Run,
     tmp_path_factory: pytest.TempPathFactory,

@@ -27,6 +27,7 @@ import docker
 import pytest
 
 from simulator.plan.machine import PIDS_LIMIT
+from tests.docker.engine_support import fork_until_refused
 from tests.hermetic.cli_support import labelled
 
 pytestmark = pytest.mark.docker
@@ -70,20 +71,7 @@ PY
 echo "assets: $(cat assets/* 2>&1 | head -c 200)"
 curl -sS -m 5 "$HOST_URL" > /dev/null 2>&1; echo "host-exit=$?"
 python3 - <<'PY'
-import os, signal
-children = []
-while len(children) < {limit}:
-    try:
-        pid = os.fork()
-    except OSError as error:
-        print("fork refused, errno", error.errno)
-        break
-    if pid == 0:
-        os.execv("/bin/sleep", ["sleep", "60"])
-    children.append(pid)
-print("forked", len(children))
-for pid in children:
-    os.kill(pid, signal.SIGKILL)
+{fork_bomb}
 PY
 dd if=/dev/zero of=/opt/render/fill bs=1M count=400 2>&1 | tail -1
 echo "the disk filler was not stopped"
@@ -132,7 +120,7 @@ def _hostile_repo(root: Path, host_dir: Path, marker: Path, host_url: str) -> Pa
     (repo / "assets").mkdir(parents=True)
     (repo / "render.yaml").write_text(BLUEPRINT)
     (repo / "build.sh").write_text(
-        f'HOST_URL="{host_url}"\n' + BUILD_SH.replace("{limit}", str(PIDS_LIMIT + 500))
+        f'HOST_URL="{host_url}"\n' + BUILD_SH.replace("{fork_bomb}", fork_until_refused().strip())
     )
     (repo / "app.py").write_text("print('hello')\n")
     (repo / "assets" / "logo.txt").write_text("a tracked file\n")

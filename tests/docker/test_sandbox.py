@@ -20,30 +20,13 @@ import pytest
 
 from simulator.build.container import BuildContainer, ExecResult
 from simulator.plan.machine import PIDS_LIMIT, Limits
+from tests.docker.engine_support import fork_until_refused
 
 pytestmark = pytest.mark.docker
 
 PATH = "/opt/render/project/src/.venv/bin:/usr/local/bin:/usr/bin:/bin"
 CA = "/etc/render-sim/ca-bundle.crt"  # the CA bundle render-sim gives the image (may be empty)
 SECRET = "served-by-the-host-only"
-# Starts `sleep`s until the kernel refuses a fork; prints how many it made. It stops by itself a
-# little past the limit, so that a build without the limit still leaves the host its PIDs.
-FORK_UNTIL_REFUSED = f"""
-import os, signal
-children = []
-while len(children) < {PIDS_LIMIT + 500}:
-    try:
-        pid = os.fork()
-    except OSError as error:
-        print("refused", error.errno)
-        break
-    if pid == 0:
-        os.execv("/bin/sleep", ["sleep", "120"])
-    children.append(pid)
-print("forked", len(children))
-for pid in children:
-    os.kill(pid, signal.SIGKILL)
-"""
 # Tries to delete the route that rejects the gateway, as `ip route del` would.
 DELETE_ROUTE = """
 import ctypes, fcntl, socket, struct
@@ -102,10 +85,10 @@ def test_build_cannot_change_file_ownership_it_has_no_right_to(
 
 
 def test_a_fork_bomb_stops_at_the_pid_limit(client: docker.DockerClient, image: str) -> None:
-    result, lines = run_build(client, image, f"python3 -c '{FORK_UNTIL_REFUSED}'")
+    result, lines = run_build(client, image, f"python3 -c '{fork_until_refused()}'")
     assert result.exit_code == 0, lines
-    assert "refused 11" in lines, lines  # EAGAIN: the pids cgroup said no
-    forked = int(next(line.split()[1] for line in lines if line.startswith("forked")))
+    assert "fork refused, errno 11" in lines, lines  # EAGAIN: the pids cgroup said no
+    forked = int(next(line.split()[-1] for line in lines if line.startswith("forked")))
     assert 1000 < forked < PIDS_LIMIT, lines
 
 
