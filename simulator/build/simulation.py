@@ -268,6 +268,7 @@ def diagnosis_context(plan: BuildPlan, service: ServicePlan) -> DiagnosisContext
         runtime_txt=runtime_txt_request(runtime_txt, plan.repo) if runtime_txt else None,
         build_command=service.build_command,
         render_versions={m: v for m in minors if (v := releases.newest(m))},
+        crates_io_unreachable=service.crates_io_reachable is False,
     )
 
 

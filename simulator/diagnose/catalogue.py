@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from simulator.diagnose.catalogue_schema import (
     ACTION_FIELDS,
+    CONTEXT_FLAGS,
     CONTEXT_KEYS,
     CORE_FIELDS,
     CULPRIT_STEPS,
@@ -124,6 +125,14 @@ def _string_map(value: Any, where: str) -> dict[str, str]:
     return {key: "" if item is None else str(item) for key, item in value.items()}
 
 
+def _when_context(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if value not in CONTEXT_FLAGS:
+        raise _fail(where, f"'when_context' must be one of {sorted(CONTEXT_FLAGS)}")
+    return str(value)
+
+
 def _min_python(value: Any, where: str) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -191,6 +200,7 @@ def _parse_rule(raw: Any, position: int) -> Rule:
                 culprit=None if culprit is None else _culprit_steps(culprit, signal_where),
                 verdict=bool(entry.get("verdict", False)),
                 min_python=_min_python(entry.get("min_python"), signal_where),
+                when_context=_when_context(entry.get("when_context"), signal_where),
                 with_=tuple(
                     _compile_matcher(item, f"{signal_where} with #{n}", CONTEXT_KEYS)
                     for n, item in enumerate(entry.get("with") or [], 1)

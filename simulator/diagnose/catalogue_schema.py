@@ -116,8 +116,12 @@ SIGNAL_KEYS = frozenset(
         "verdict",
         "with",
         "min_python",
+        "when_context",
     }
 )
+#: DiagnosisContext fields a signal may require (`when_context`): facts the caller knows, passed
+#: as data, never as text in the log.
+CONTEXT_FLAGS = frozenset({"crates_io_unreachable"})
 PHASES = ("build", "runtime")
 CONTEXT_KEYS = frozenset({"pattern", "needles", "source"})
 FIX_KEYS = frozenset(

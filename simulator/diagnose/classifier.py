@@ -55,6 +55,7 @@ def _fire(
     end: int,
     verdicts_only: bool = False,
     python: tuple[int, int] | None = None,
+    context: DiagnosisContext | None = None,
 ) -> _Firing | None:
     strong: list[tuple[Signal, Hit]] = []
     weak: list[tuple[Signal, Hit]] = []
@@ -62,6 +63,8 @@ def _fire(
         if verdicts_only and not signal.verdict:
             continue
         if signal.min_python and (python is None or python < signal.min_python):
+            continue
+        if signal.when_context and not getattr(context, signal.when_context, False):
             continue
         hits = scope.hits(signal.matcher)
         if hits and signal.with_ and not any(scope.hits(m, keep=1) for m in signal.with_):
@@ -107,6 +110,7 @@ def _first_firing(
     end: int,
     verdict_scope: Scope | None = None,
     python: tuple[int, int] | None = None,
+    context: DiagnosisContext | None = None,
 ) -> _Firing | None:
     rules = [rule for rule in catalogue.rules if rule.phase == phase]
     if verdict_scope is not None:
@@ -115,7 +119,7 @@ def _first_firing(
             if firing is not None:
                 return firing
     for rule in rules:  # highest priority first: the first rule that fires wins
-        firing = _fire(scope, rule, end, python=python)
+        firing = _fire(scope, rule, end, python=python, context=context)
         if firing is not None:
             return firing
     return None
@@ -156,7 +160,13 @@ def classify(
     )
     python = find_python(log, context, reading.failing.start if reading.failing else None)
     firing = _first_firing(
-        catalogue, scope, "build", sections.build[1], verdicts, python.minor if python else None
+        catalogue,
+        scope,
+        "build",
+        sections.build[1],
+        verdicts,
+        python.minor if python else None,
+        context,
     )
     if firing is None:
         if reading.failing is None or not reading.failing.failed:

@@ -259,6 +259,9 @@ class DiagnosisContext:
     - `build_command`: the service's build command, so fixes can rewrite it.
     - `render_versions`: newest patch Render offers per minor, e.g. {"3.13": "3.13.4"}; fixes
       name an exact PYTHON_VERSION only when this mapping has the minor.
+    - `crates_io_unreachable`: the build ran where crates.io cannot be reached (a simulation on
+      a closed network), so cargo failed on the network before it reached what Render's build
+      fails on (rules name such fields in a signal's `when_context`).
     """
 
     python_version: str | None = None
@@ -267,3 +270,4 @@ class DiagnosisContext:
     runtime_txt: str | None = None
     build_command: str | None = None
     render_versions: Mapping[str, str] = field(default_factory=dict)
+    crates_io_unreachable: bool = False

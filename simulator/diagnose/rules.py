@@ -25,6 +25,7 @@ class Signal:
     verdict: bool = False  # the platform's own word on how the build ended: wins over the rest
     with_: tuple[Matcher, ...] = ()  # one of these must match in the same scope too
     min_python: tuple[int, int] | None = None  # counts only on a build Python at least this
+    when_context: str | None = None  # counts only when this DiagnosisContext field is true
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,8 @@ def _service_plan(
             "the host's own services are not blocked there"
         )
     render_env = _render_env(service, git, repo, uv_version, ca_cert)
-    if options.probe_network and not options.network and not crates_io_reachable():
+    crates = crates_io_reachable() if options.probe_network and not options.network else None
+    if crates is False:
         # Unreachable is unreachable: retries only add minutes that Render's build never spends.
         render_env["CARGO_NET_RETRY"] = "0"
     return ServicePlan(
@@ -287,6 +288,7 @@ def _service_plan(
         warnings=tuple(warnings),
         image_python=image_python,
         buildable_here=buildable,
+        crates_io_reachable=crates,
         lints=tuple(
             lint(
                 LintInput(

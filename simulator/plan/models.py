@@ -86,6 +86,10 @@ class ServicePlan:
     network: str = ""  # see Options.network
     cache_key: str = ""  # the build cache this service uses ("" = none)
     clear_cache: bool = False
+    #: False: the plan probed crates.io from here and nothing answered (a closed network: cargo
+    #: then fails on the network where Render's build fails on its read-only /usr/local/cargo);
+    #: None: not probed
+    crates_io_reachable: bool | None = None
 
     @property
     def workdir(self) -> str:
