@@ -94,7 +94,10 @@ def build_dense(bodies: dict[str, str], size: int) -> str:
     return "".join(parts)
 
 
-def line_read_seconds(path: Path, runs: int = 3) -> float:
+RUNS = 3  # of each side of the comparison; the best counts
+
+
+def line_read_seconds(path: Path, runs: int = RUNS) -> float:
     """The best of `runs` plain Python line reads of the file (the yardstick of explain's cost)."""
     best = float("inf")
     for _ in range(runs):
@@ -112,11 +115,19 @@ def run(name: str, text: str) -> dict[str, object]:
         path.write_text(text, encoding="utf-8")
         size = path.stat().st_size
         baseline = line_read_seconds(path)
-        started = time.perf_counter()
-        log = read_log_bytes(str(path))
-        read_done = time.perf_counter()
-        diagnosis = explain(log)
-        finished = time.perf_counter()
+        # the best of as many runs as the line read gets: on a shared machine one run measures
+        # the neighbours as much as explain
+        best: tuple[float, float, float] | None = None
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            log = read_log_bytes(str(path))
+            read_done = time.perf_counter()
+            diagnosis = explain(log)
+            finished = time.perf_counter()
+            if best is None or finished - started < best[2] - best[0]:
+                best = (started, read_done, finished)
+        assert best is not None
+        started, read_done, finished = best
     seconds = finished - started
     return {
         "log": name,

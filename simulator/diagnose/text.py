@@ -57,14 +57,21 @@ _GITHUB = rb"##\[(?:error|warning|notice|debug|group|endgroup|command|section)\]
 _LOGRUS = rb"(?:INFO|WARN|ERRO|DEBU|FATA)\[\d{4,}\] "  # kaniko: "INFO[0047] "
 _OUTER = b"|".join((_ISO, _DASHBOARD, _COMPOSE, _HEROKU))
 _INNER = b"|".join((_ISO, _BUILDKIT, _GITHUB, _LOGRUS))
-_STRONG = re.compile(
-    rb"\n(?=[\[\w#])(?:(?:" + _OUTER + rb")(?:" + _INNER + rb")?(?:" + _INNER + rb")?"
+_STRONG_BODY = (
+    rb"(?:(?:" + _OUTER + rb")(?:" + _INNER + rb")?(?:" + _INNER + rb")?"
     rb"|(?:" + _INNER + rb")(?:" + _INNER + rb")?)"
 )
-# Prefixes that could be content: stripped only when two or more lines carry them.
-_WEAK = (
-    re.compile(rb"\n\d{1,5}\.\d{1,3}(?: |(?=\n))"),  # BuildKit's plain progress: "5.628 "
-    re.compile(rb"\n\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?" + _GAP2),  # Jenkins, Vercel, Streamlit
+_STRONG = re.compile(rb"\n(?=[\[\w#])" + _STRONG_BODY)
+# Prefixes that could be content: stripped only when two or more lines carry them. Each is
+# stripped with the strong prefixes it uncovers on its line in the same pass (`5.628 #12 ...`),
+# so the whole log is not read again for them.
+_WEAK_PARTS = (
+    rb"\n\d{1,5}\.\d{1,3}(?: |(?=\n))",  # BuildKit's plain progress: "5.628 "
+    rb"\n\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?" + _GAP2,  # Jenkins, Vercel, Streamlit
+)
+_WEAK = tuple(
+    (re.compile(part), re.compile(part + rb"(?:(?=[\[\w#])" + _STRONG_BODY + rb")?"))
+    for part in _WEAK_PARTS
 )
 _FENCE = re.compile(rb"\n[ \t]*(?:```|~~~)[^\n`]*(?=\n)")
 # "> ", "> > ", or a bare ">" ending the line; it starts with the literal "\n>", which the
@@ -160,13 +167,9 @@ def _backticks(data: bytes) -> bytes:
 
 def _prefixes(data: bytes) -> bytes:
     data = _STRONG.sub(b"\n", data)
-    stripped = False
-    for weak in _WEAK:
+    for weak, weak_then_strong in _WEAK:
         if _at_least_two(weak, data):
-            data = weak.sub(b"\n", data)
-            stripped = True
-    if stripped:
-        data = _STRONG.sub(b"\n", data)
+            data = weak_then_strong.sub(b"\n", data)
     return data
 
 
