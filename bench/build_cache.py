@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.common import RENDER_DEFAULT_PYTHON, blueprint, remove_cache_volumes, write_repo
 from bench.overhead import render_sim_run
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.plan.build_plan import find_ca_cert
 from simulator.plan.models import BuildPlan, Options
 
@@ -74,7 +74,7 @@ def _megabytes(size: str, unit: str) -> float:
 
 
 def _run(repo: Path, options: Options, name: str) -> tuple[CacheRun, BuildPlan]:
-    seconds, plan, result = render_sim_run(engine.connect(), repo, options)
+    seconds, plan, result = render_sim_run(endpoints.connect(), repo, options)
     text = result.log_text
     downloads = DOWNLOADING.findall(text)
     sizes = {dist: _megabytes(size, unit) for dist, size, unit in downloads if size}
@@ -101,7 +101,7 @@ def _three_deploys(repo: Path) -> list[CacheRun]:
             runs.append(run)
             plans.append(plan)
     finally:
-        remove_cache_volumes(engine.connect(), plans)
+        remove_cache_volumes(endpoints.connect(), plans)
     return runs
 
 

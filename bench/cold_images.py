@@ -23,7 +23,7 @@ import docker.errors
 
 from bench.common import PYTHONS, no_progress, summary, write_repo
 from bench.phases import PhaseProfiler
-from simulator.build import engine, image_build, images
+from simulator.build import endpoints, image_build, images
 from simulator.build.simulation import build_image
 from simulator.plan import base_images
 from simulator.plan.build_plan import make_plan
@@ -92,7 +92,7 @@ def _timing(profiler: PhaseProfiler) -> Iterator[None]:
 
 def bench_images(workdir: Path) -> dict[str, object]:
     """Per Python: cold (no image: bootstrap + layer) and warm (found) image time."""
-    client = engine.connect()
+    client = endpoints.connect()
     repo = write_repo(workdir / "images", {"main.py": "print('hello')\n"})
     out: dict[str, object] = {}
     for version in PYTHONS:  # warm first: the shared images, built now if this layer is new

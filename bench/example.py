@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, quiet, remove_cache_volumes, summary
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.build.pipeline import run_build
 from simulator.index.client import PackageIndex
 from simulator.plan.build_plan import make_plan
@@ -23,7 +23,7 @@ EXAMPLE = REPO / "examples" / "fastapi-pydantic"
 
 def bench_example(workdir: Path, runs: int) -> dict[str, object]:
     """Median seconds from plan to diagnosis, and what the diagnosis said."""
-    client = engine.connect()
+    client = endpoints.connect()
     repo = workdir / "fastapi-pydantic"
     shutil.copytree(EXAMPLE, repo)
     options = Options()  # as `render-sim simulate examples/fastapi-pydantic`

@@ -32,7 +32,7 @@ from bench.common import (
     write_repo,
 )
 from bench.phases import PhaseProfiler, median_profile
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.build.container import BuildContainer
 from simulator.build.simulation import BuildResult, build_image, diagnose, simulate_service
 from simulator.index.client import PackageIndex
@@ -92,7 +92,7 @@ def _ensurepip_venv_s(client: docker.DockerClient, image: str) -> float:
 
 def bench_overhead(workdir: Path, runs: int) -> dict[str, object]:
     """Floor vs render-sim on a 10-second build; fixed cost of an empty build, per phase."""
-    client = engine.connect()
+    client = endpoints.connect()
     repo = write_repo(
         workdir / "overhead",
         {

@@ -17,7 +17,7 @@ from pathlib import Path
 import docker
 
 from bench.common import RENDER_DEFAULT_PYTHON, REPO, no_progress, write_repo
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.build.simulation import build_image
 from simulator.plan.build_plan import make_plan
 from simulator.plan.models import Options
@@ -70,7 +70,7 @@ def _suite(results: list[ScenarioResult], seconds: float) -> dict[str, object]:
 
 def bench_scenarios(workdir: Path) -> dict[str, object]:
     """Wall time of the hermetic suite with one and with two workers."""
-    client = engine.connect()
+    client = endpoints.connect()
     scenarios = discover([REPO / "scenarios"], kind="hermetic")
     trees = packages.generate(workdir / "hermetic", backends.fetch_backends())
     project = f"rsimbench{os.getpid()}"

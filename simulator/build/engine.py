@@ -1,4 +1,5 @@
-"""The Docker engine: connecting to it, telling a lost engine from an error of its own, and
+"""The Docker engine: telling a lost engine from an error of its own (`build.endpoints` connects
+to it), and
 engine calls that a Ctrl-C must not cut short (`signals_held`).
 
 What the engine can give a build's limits is asked at planning time (plan/engine_limits.py).
@@ -15,34 +16,9 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from simulator.errors import DockerUnavailableError
-
 MIN_API_VERSION = (1, 41)  # Docker 20.10
 # A client that cannot reach the engine: the socket is gone, the connection was refused or reset.
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
-
-
-def connect() -> docker.DockerClient:
-    """A client for the local Docker engine, or `DockerUnavailableError` saying how to start one."""
-    try:
-        client = docker.from_env(timeout=300)
-        version = client.version()
-    except docker.errors.DockerException as exc:
-        raise DockerUnavailableError(
-            f"no Docker engine answers: {str(exc).splitlines()[0][:200]}",
-            hint=(
-                "start one: `make engine` (installs Debian's docker.io and starts dockerd), "
-                "or `sudo systemctl start docker`; set DOCKER_HOST for a remote engine"
-            ),
-        ) from None
-    api = tuple(int(p) for p in str(version.get("ApiVersion", "0.0")).split(".")[:2])
-    if api < MIN_API_VERSION:
-        raise DockerUnavailableError(
-            f"Docker engine API {version.get('ApiVersion')} is too old "
-            f"(found {version.get('Version')}, render-sim needs API >= 1.41, Docker 20.10)",
-            hint="upgrade the Docker engine",
-        )
-    return client
 
 
 def engine_answers(client: docker.DockerClient) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 import docker
 import pytest
 
-from simulator.build import cache, engine, ownership
+from simulator.build import cache, endpoints, ownership
 from simulator.build.simulation import build_image
 from simulator.errors import RenderSimError
 from simulator.plan import base_images
@@ -81,7 +81,7 @@ def render_sim_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def client() -> docker.DockerClient:
     """The local Docker engine; a missing engine FAILS the tests (never skips them)."""
     try:
-        return engine.connect()
+        return endpoints.connect()
     except RenderSimError as error:
         pytest.fail(
             f"tests/docker need a running Docker engine and none answered: {error} "
@@ -130,7 +130,7 @@ def built_images(
     repo = tmp_path_factory.mktemp("image-repo")
 
     def build(version: str) -> BuiltImage:
-        own_client = engine.connect()  # one client per thread
+        own_client = endpoints.connect()  # one client per thread
         plan = make_plan(repo, Options(python=version, build_command="true"), client=own_client)
         tag, base = build_image(own_client, plan, plan.services[0], pull=False)
         return BuiltImage(version, tag, base)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import docker
 
-from simulator.build import engine
+from simulator.build import endpoints
 from simulator.build.simulation import build_image
 from simulator.plan.build_plan import make_plan
 from simulator.plan.models import Options
@@ -117,7 +117,7 @@ def _tar(files: dict[str, str]) -> bytes:
 
 
 def main() -> None:
-    client = engine.connect()
+    client = endpoints.connect()
     scenarios = PROJECT_ROOT / "scenarios"
     for group in SHARED_PROJECTS:
         texts = {(scenarios / name / "pyproject.toml").read_text() for name in group}
