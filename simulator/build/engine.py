@@ -1,6 +1,5 @@
 """The Docker engine: telling a lost engine from an error of its own (`build.endpoints` connects
-to it), and
-engine calls that a Ctrl-C must not cut short (`signals_held`).
+to it), and engine calls that a Ctrl-C must not cut short (`signals_held`).
 
 What the engine can give a build's limits is asked at planning time (plan/engine_limits.py).
 """
