@@ -2,7 +2,7 @@
 
 The suite: 40 small services whose build sleeps one second (`network: none`, Render's default
 Python 3.14.3: one build image), each expected to succeed. The second engine is a dockerd of the
-bench's own (tests/docker/second_dockerd.py: own socket, data root and network namespace),
+bench's own (tests/docker/engine_support.py: own socket, data root and network namespace),
 stopped and deleted at the end. It gets the build image from the main engine through the SDK
 first (`shared_images.copy_images`, timed on its own: a cold engine's one-off cost), so the
 timed runs compare the builds alone:
@@ -18,6 +18,7 @@ would give.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from simulator.plan.build_plan import make_plan
 from simulator.plan.models import Options
 from simulator.scenarios.discovery import discover
 from simulator.scenarios.run import ScenarioResult, run_scenarios
-from tests.docker.second_dockerd import SecondDockerd
+from tests.docker.engine_support import SecondEngine
 
 SCENARIOS = 40
 CREATED = "2026-03-01"
@@ -79,7 +80,7 @@ def bench_engines(workdir: Path) -> dict[str, object]:
     plan = make_plan(scenario.path, Options(created=scenario.options.created), client=main.client)
     found = find_build_image(main.client, plan, plan.services[0])
     out: dict[str, object] = {"scenarios": SCENARIOS, "build_s_each": 1.0}
-    second = SecondDockerd()
+    second = SecondEngine(Path(tempfile.mkdtemp(prefix="rsb-", dir="/tmp")))  # short: a socket
     try:
         second.start()
         other = Engine(

@@ -1,6 +1,6 @@
 """One scenario suite over two Docker engines: the machine's and a dockerd of this module's own.
 
-The second engine (tests/docker/second_dockerd.py) has no network at all, so it cannot join the
+The second engine (tests/docker/engine_support.SecondEngine) has no network at all, so it cannot join the
 hermetic fixtures' network (an index and a cargo registry served on the main engine): the suite
 here is the repo's scenarios that need no fixtures (`network: none`) plus small ones of this
 module's own (a green build, an exit code, out-of-memory, a timeout, and one that misses its
