@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from simulator.diagnose.catalogue import load_rules
@@ -38,6 +39,17 @@ from simulator.index.client import PackageIndex
 
 #: How the installer whose event failed is named in the texts ("so uv compiled it from source").
 INSTALLERS = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM", "pipenv": "pipenv"}
+
+
+def matched_fields(match: re.Match[str]) -> dict[str, str]:
+    """The fields a signal's match fills: its named groups that matched. A regex names a group
+    once, so a pattern whose alternatives fill one field names the others `missing2`, `missing3`:
+    they fill `missing` too."""
+    fields: dict[str, str] = {}
+    for name, value in match.groupdict().items():
+        if value:
+            fields.setdefault(name.rstrip("0123456789") or name, value)
+    return fields
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,7 @@ def _diagnose(
     package = culprit.package if culprit else None
     python = find_python(log, context, firing.decisive.start)
 
-    groups = {k: v for k, v in firing.decisive.match.groupdict().items() if v}
+    groups = matched_fields(firing.decisive.match)
     fields: dict[str, str] = dict(rule.defaults)
     # a signal's detail may quote its own groups ("refuses Python {interpreter}")
     fields.update({k: render_template(v, groups) for k, v in firing.signal.detail.items()})

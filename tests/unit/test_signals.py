@@ -436,3 +436,46 @@ def test_a_start_command_ending_with_status_1_is_not_out_of_memory() -> None:
 def test_a_successful_build_and_start_is_no_failure() -> None:
     diagnosis = diagnose(RUNTIME + "==> Your service is live 🎉\n")
     assert (diagnosis.failure_class, diagnosis.phase) == ("unknown", "none")
+
+
+# -- a missing *-config helper ----------------------------------------------------------------
+
+_HELPER_BUILD = """\
+Collecting frobnicate==2.1
+  Downloading frobnicate-2.1.tar.gz (78 kB)
+Building wheels for collected packages: frobnicate
+  Building wheel for frobnicate (pyproject.toml) ... error
+  error: subprocess-exited-with-error
+
+  × Building wheel for frobnicate (pyproject.toml) did not run successfully.
+  │ exit code: 1
+  ╰─> [6 lines of output]
+      running build_ext
+      {line}
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+  ERROR: Failed building wheel for frobnicate
+"""
+
+
+def test_a_config_helper_python_could_not_run_is_a_missing_system_library() -> None:
+    diagnosis = diagnose(
+        _HELPER_BUILD.format(line="error: [Errno 2] No such file or directory: 'frob-config'")
+    )
+    assert diagnosis.failure_class == "missing-system-library"
+    assert str(diagnosis.package) == "frobnicate 2.1"
+    assert "frob-config" in diagnosis.headline + diagnosis.explanation
+
+
+def test_a_config_helper_the_shell_could_not_find_is_a_missing_system_library() -> None:
+    diagnosis = diagnose(_HELPER_BUILD.format(line="sh: 1: zork-config: not found"))
+    assert diagnosis.failure_class == "missing-system-library"
+    assert "zork-config" in diagnosis.headline + diagnosis.explanation
+
+
+def test_clangs_file_not_found_names_the_missing_header() -> None:
+    line = "src/frob.c:3:10: fatal error: 'frob/core.h' file not found"
+    diagnosis = diagnose(_HELPER_BUILD.format(line=line))
+    assert diagnosis.failure_class == "missing-system-library"
+    assert "frob/core.h" in diagnosis.headline + diagnosis.explanation
