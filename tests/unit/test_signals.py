@@ -479,3 +479,19 @@ def test_clangs_file_not_found_names_the_missing_header() -> None:
     diagnosis = diagnose(_HELPER_BUILD.format(line=line))
     assert diagnosis.failure_class == "missing-system-library"
     assert "frob/core.h" in diagnosis.headline + diagnosis.explanation
+
+
+def test_cmake_finding_no_c_compiler_is_a_missing_compiler() -> None:
+    diagnosis = diagnose(
+        "  × Failed to build `frobnicate==2.1`\n"
+        "  ├─▶ The build backend returned an error\n"
+        "  ╰─▶ Call to `scikit_build_core.build.build_wheel` failed (exit status: 1)\n"
+        "\n"
+        "      [stderr]\n"
+        "      CMake Error at CMakeLists.txt:3 (project):\n"
+        "        No CMAKE_C_COMPILER could be found.\n"
+        "      CMake Error: CMAKE_C_COMPILER not set, after EnableLanguage\n"
+    )
+    assert diagnosis.failure_class == "missing-system-library"
+    assert str(diagnosis.package) == "frobnicate 2.1"
+    assert "C compiler" in diagnosis.headline
