@@ -26,22 +26,11 @@ from simulator.config.services import Service, ServiceReader, SkippedService
 from simulator.config.source import inside_repo, outside_repo_error
 from simulator.config.yaml_lines import LineMapping, parse_yaml
 from simulator.errors import ConfigurationError, Location
+from simulator.render import facts
 
 BLUEPRINT_NAMES = ("render.yaml", "render.yml")
 
-ROOT_KEYS = frozenset(
-    {
-        "services",
-        "databases",
-        "envVarGroups",
-        "projects",
-        "ungrouped",
-        "previews",
-        "previewsEnabled",
-        "previewsExpireAfterDays",
-        "version",
-    }
-)
+ROOT_KEYS = facts.blueprint_spec().root_keys  # data/render_blueprint.yaml
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,14 @@ from dataclasses import dataclass
 
 from simulator.config.blueprint_fields import Fields, choices_hint, kind_of, suggest
 from simulator.config.yaml_lines import LineMapping, LineSequence
+from simulator.render import facts
 
 PLACEHOLDER_PREFIX = "render-sim-placeholder"
-ENV_VAR_KEYS = frozenset(
-    {
-        "key",
-        "value",
-        "generateValue",
-        "sync",
-        "fromDatabase",
-        "fromService",
-        "fromGroup",
-        "previewValue",
-    }
-)
-DATABASE_PROPERTIES = ("connectionString", "host", "port", "user", "password", "database")
-SERVICE_PROPERTIES = ("host", "port", "hostport", "connectionString")
-VALUE_FORMS = ("value", "generateValue", "fromDatabase", "fromService")
+# What Render's Blueprint spec allows in an envVars item (data/render_blueprint.yaml).
+ENV_VAR_KEYS = facts.blueprint_spec().env_var_keys
+DATABASE_PROPERTIES = facts.blueprint_spec().database_properties
+SERVICE_PROPERTIES = facts.blueprint_spec().service_properties
+VALUE_FORMS = facts.blueprint_spec().value_forms
 
 
 @dataclass(frozen=True)

@@ -14,54 +14,14 @@ from typing import Any
 from simulator.config.blueprint_fields import Fields, choices_hint, suggest
 from simulator.config.env_vars import EnvVar, EnvVarReader, Group
 from simulator.config.yaml_lines import LineMapping, LineSequence
+from simulator.render import facts
 
-# Service types Render knows (DOC-BP). `redis` is the old name of `keyvalue`.
-SERVICE_TYPES = ("web", "pserv", "worker", "cron", "keyvalue", "redis")
-BUILT_TYPES = frozenset({"web", "pserv", "worker", "cron"})
-RUNTIMES = ("python", "node", "docker", "image", "static", "go", "ruby", "rust", "elixir")
-# Every service field of Render's Blueprint spec, plus the legacy `env`.
-SERVICE_KEYS = frozenset(
-    {
-        "type",
-        "name",
-        "runtime",
-        "env",
-        "plan",
-        "region",
-        "buildCommand",
-        "startCommand",
-        "preDeployCommand",
-        "schedule",
-        "repo",
-        "branch",
-        "rootDir",
-        "buildFilter",
-        "autoDeploy",
-        "autoDeployTrigger",
-        "domain",
-        "domains",
-        "healthCheckPath",
-        "maxShutdownDelaySeconds",
-        "numInstances",
-        "scaling",
-        "disk",
-        "envVars",
-        "previews",
-        "previewPlan",
-        "pullRequestPreviewsEnabled",
-        "initialDeployHook",
-        "ipAllowList",
-        "dockerCommand",
-        "dockerfilePath",
-        "dockerContext",
-        "registryCredential",
-        "image",
-        "staticPublishPath",
-        "headers",
-        "routes",
-        "maxmemoryPolicy",
-    }
-)
+# What Render's Blueprint spec allows (data/render_blueprint.yaml).
+_SPEC = facts.blueprint_spec()
+SERVICE_TYPES = _SPEC.service_types
+BUILT_TYPES = _SPEC.built_types
+RUNTIMES = _SPEC.runtimes
+SERVICE_KEYS = _SPEC.service_keys
 _PYTHON_VERSION_EXAMPLE = "3.13.4"
 
 

@@ -367,7 +367,7 @@ def _render_env(
     uv_version: str,
     ca_cert: Path | None,
 ) -> dict[str, str]:
-    """The variables Render sets for a Python build (render-facts 2.4), and PATH/HOME."""
+    """The variables Render sets for a Python build (data/render_build_env.yaml), and PATH."""
     service_id = (
         "srv-"
         + hashlib.sha256(f"{repo}:{service.name}".encode("utf-8", "surrogateescape")).hexdigest()[
@@ -376,29 +376,17 @@ def _render_env(
     )
     uv_bin = [f"{UV_DIR}/bin"] if uv_version else []
     path = ":".join([f"{VENV}/bin", *uv_bin, "/opt/render/project/poetry/bin", BASE_PATH])
-    web = service.type == "web"
     env = {
         "PATH": path,
-        "HOME": "/opt/render",
-        "LANG": "C.UTF-8",
-        "RENDER": "true",
-        "CI": "true",
-        "IS_PULL_REQUEST": "false",
-        "RENDER_SERVICE_ID": service_id,
-        "RENDER_SERVICE_NAME": service.name,
-        "RENDER_SERVICE_TYPE": service.type,
-        "RENDER_GIT_COMMIT": git.commit or "0" * 40,
-        "RENDER_GIT_BRANCH": git.branch or "main",
-        "RENDER_GIT_REPO_SLUG": git.slug,
-        "RENDER_EXTERNAL_HOSTNAME": f"{service.name}.onrender.com" if web else "",
-        "RENDER_EXTERNAL_URL": f"https://{service.name}.onrender.com" if web else "",
-        "RENDER_DISCOVERY_SERVICE": f"{service.name}-discovery",
-        "RENDER_INSTANCE_ID": f"{service_id}-build",
-        "FORWARDED_ALLOW_IPS": "*",
-        "GUNICORN_CMD_ARGS": "--preload --access-logfile - --bind=0.0.0.0:10000",
-        "PIPENV_YES": "true",
-        "VENV_ROOT": VENV,
-        "CARGO_HOME": "/usr/local/cargo",
+        **facts.build_env(
+            service_id=service_id,
+            service_name=service.name,
+            service_type=service.type,
+            git_commit=git.commit or "0" * 40,
+            git_branch=git.branch or "main",
+            git_slug=git.slug,
+            venv=VENV,
+        ),
     }
     if ca_cert is not None:
         env.update({name: CA_IN_IMAGE for name in CA_ENV_VARS})

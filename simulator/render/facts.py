@@ -122,3 +122,67 @@ def platform() -> Platform:
         timeout_s=float(build["timeout_minutes"] * 60),
         disk_bytes=int(build["disk_gb"] * 1024**3),
     )
+
+
+@dataclass(frozen=True)
+class BlueprintSpec:
+    """The keys and values of render.yaml that render-sim knows (`data/render_blueprint.yaml`)."""
+
+    root_keys: frozenset[str]
+    service_types: tuple[str, ...]
+    built_types: frozenset[str]  # the types Render runs a build command for
+    runtimes: tuple[str, ...]
+    service_keys: frozenset[str]
+    env_var_keys: frozenset[str]
+    value_forms: tuple[str, ...]  # the fields that give an envVars item its value
+    database_properties: tuple[str, ...]  # what `fromDatabase.property` may name
+    service_properties: tuple[str, ...]  # what `fromService.property` may name
+
+
+@functools.cache
+def blueprint_spec() -> BlueprintSpec:
+    """The typed view of Render's Blueprint spec."""
+    data = load("render_blueprint")
+    return BlueprintSpec(
+        root_keys=frozenset(data["root_keys"]),
+        service_types=tuple(data["service_types"]),
+        built_types=frozenset(data["built_types"]),
+        runtimes=tuple(data["runtimes"]),
+        service_keys=frozenset(data["service_keys"]),
+        env_var_keys=frozenset(data["env_var_keys"]),
+        value_forms=tuple(data["value_forms"]),
+        database_properties=tuple(data["database_properties"]),
+        service_properties=tuple(data["service_properties"]),
+    )
+
+
+#: What `build_env` fills in the templates of `data/render_build_env.yaml`.
+BUILD_ENV_FIELDS = (
+    "service_id",
+    "service_name",
+    "service_type",
+    "git_commit",
+    "git_branch",
+    "git_slug",
+    "venv",
+)
+
+
+def build_env(**fields: str) -> dict[str, str]:
+    """The variables Render sets for a native Python build, filled in for one service.
+
+    `fields` gives every name of `BUILD_ENV_FIELDS`. The web-only variables are set but empty
+    for other service types, as on Render.
+    """
+    data = load("render_build_env")
+    web = fields["service_type"] in data["web_types"]
+    env = {}
+    for name, template in data["variables"].items():
+        try:
+            env[name] = "" if name in data["web_only"] and not web else template.format_map(fields)
+        except (KeyError, IndexError, ValueError) as error:
+            raise DataFileError(
+                f"{shown('render_build_env')}: variables.{name}: {template!r} is not a template"
+                f" of {', '.join(BUILD_ENV_FIELDS)} ({error!r})"
+            ) from error
+    return env

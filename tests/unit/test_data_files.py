@@ -23,6 +23,8 @@ NAMES = sorted(
 #: Files of facts gathered from outside render-sim: each must say where they come from.
 SOURCED = {
     "cpython_releases",
+    "render_blueprint",
+    "render_build_env",
     "render_build_tools",
     "render_platform",
     "render_python_defaults",
@@ -117,3 +119,49 @@ def test_the_platform_is_renders_build_machine() -> None:
     assert platform.memory_bytes == 8 * 1024**3
     assert platform.timeout_s == 120 * 60
     assert platform.disk_bytes == 16 * 1024**3
+
+
+FIELDS = {
+    "service_id": "srv-abc",
+    "service_name": "api",
+    "service_type": "web",
+    "git_commit": "f" * 40,
+    "git_branch": "main",
+    "git_slug": "me/app",
+    "venv": "/opt/render/project/src/.venv",
+}
+
+
+def test_the_build_env_is_filled_in_for_the_service() -> None:
+    env = facts.build_env(**FIELDS)
+    assert env["RENDER_SERVICE_NAME"] == "api"
+    assert env["RENDER_EXTERNAL_URL"] == "https://api.onrender.com"
+    assert env["RENDER_INSTANCE_ID"] == "srv-abc-build"
+    assert env["VENV_ROOT"] == FIELDS["venv"]
+    assert not any("{" in value for value in env.values())
+
+
+def test_a_worker_gets_the_web_only_variables_empty() -> None:
+    env = facts.build_env(**{**FIELDS, "service_type": "worker"})
+    assert env["RENDER_EXTERNAL_HOSTNAME"] == env["RENDER_EXTERNAL_URL"] == ""
+    assert env["RENDER_SERVICE_TYPE"] == "worker"
+
+
+def test_a_template_naming_an_unknown_field_fails_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken = copy.deepcopy(facts.load("render_build_env"))
+    broken["variables"]["RENDER_GIT_COMMIT"] = "{commit}"
+    monkeypatch.setattr(facts, "load", lambda name: broken)
+    with pytest.raises(
+        facts.DataFileError, match=r"render_build_env\.yaml: variables\.RENDER_GIT_COMMIT"
+    ):
+        facts.build_env(**FIELDS)
+
+
+def test_the_blueprint_spec_knows_the_python_service_fields() -> None:
+    spec = facts.blueprint_spec()
+    assert {"buildCommand", "rootDir", "envVars", "runtime"} <= spec.service_keys
+    assert spec.built_types <= set(spec.service_types)
+    assert "python" in spec.runtimes
+    assert set(spec.value_forms) <= spec.env_var_keys
