@@ -35,6 +35,9 @@ class Conflict:
     requested: str  # what the user asked for, e.g. "sqlalchemy==2.0.20"
 
     def describe(self) -> str:
+        if canonicalize_name(self.culprit) == canonicalize_name(self.dependency):
+            # two pins of one project (pip: "The user requested X==1" twice)
+            return f"{self.requested} and {self.dependency}{self.required} are both requested"
         who = f"{self.culprit} {self.culprit_version}" if self.culprit_version else self.culprit
         needs = f"{self.dependency}{self.required}" if self.required else self.dependency
         if self.requested and self.requested.lower() != self.dependency.lower():
@@ -132,12 +135,25 @@ def _overlap(a: str, b: str) -> bool | None:
 class _Parties:
     def __init__(self, scope: Scope, direct: frozenset[str]) -> None:
         self.requested: dict[str, str] = {}
+        self.all_requests: list[tuple[str, str]] = []  # (name as written, request), in order
         self.edges: list[Edge] = []
         self.direct = set(direct)
         self._read(scope)
 
     def request(self, name: str, text: str) -> None:
         self.requested.setdefault(canonicalize_name(name), text)
+        self.all_requests.append((name, text))
+
+    def double_pin(self) -> Conflict | None:
+        """The user asked for one project twice, in ranges that do not overlap."""
+        for i, (name, text) in enumerate(self.all_requests):
+            for other_name, other in self.all_requests[i + 1 :]:
+                if canonicalize_name(other_name) != canonicalize_name(name):
+                    continue
+                spec, other_spec = text[len(name) :], other[len(other_name) :]
+                if _overlap(spec, other_spec) is False:
+                    return Conflict(name, None, name, other_spec, text)
+        return None
 
     def _read(self, scope: Scope) -> None:
         for hit in scope.hits(_PIP_REQUESTED):
@@ -239,7 +255,7 @@ def find_conflict(scope: Scope, direct: frozenset[str] = frozenset()) -> Conflic
     """
     parties = _Parties(scope, direct)
     if not parties.edges:
-        return None
+        return parties.double_pin()
 
     def rank(edge: Edge) -> tuple[int, int]:
         return (

@@ -53,6 +53,8 @@ _DOWNLOAD = fixed_matcher(
 _FAILURES: tuple[Matcher, ...] = (
     fixed_matcher(rf"Failed building wheel for (?P<name>{DIST_NAME})"),
     fixed_matcher(rf"Failed to build '(?P<name>{DIST_NAME})'"),
+    # pip prints it only for a build that failed (pip < 23: after "Running setup.py clean for X")
+    fixed_matcher(rf"Failed cleaning build dir for (?P<name>{DIST_NAME})"),
     fixed_matcher(
         rf"Failed to (?:download and )?build `(?P<name>{DIST_NAME}?)(?:==(?P<version>[^`\s]+))?`",
         ["build `"],
