@@ -67,7 +67,8 @@ _PIPTOOLS_PIN = fixed_matcher(
     ["(from -r", "(from -c"],
 )
 _POETRY_DEPENDS = fixed_matcher(
-    rf"(?P<name>{DIST_NAME}) \((?P<version>[^)]+)\) (?:depends on|requires) (?P<dep>{DIST_NAME}) \(?(?P<spec>[^),]+)\)?",
+    rf"(?P<name>{DIST_NAME}) \((?P<version>[^)]+)\) (?:depends on|requires) (?P<dep>{DIST_NAME})"
+    r" (?:\((?P<spec>[^)]+)\)|(?P<bare>[^\s,)]+))",
     [") depends on ", ") requires "],
 )
 _POETRY_PYTHON = fixed_matcher(
@@ -192,7 +193,7 @@ class _Parties:
                 )
             )
         for hit in scope.hits(_POETRY_DEPENDS):
-            spec = _poetry_spec(hit.match["spec"])
+            spec = _poetry_spec(hit.match["spec"] or hit.match["bare"])
             self.edges.append(Edge(hit.match["name"], hit.match["version"], hit.match["dep"], spec))
         for hit in scope.hits(_POETRY_PYTHON):
             self.edges.append(Edge(hit.match["name"], None, "Python", hit.match["spec"]))

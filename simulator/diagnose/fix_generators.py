@@ -392,6 +392,10 @@ def drop_system_flag(inputs: FixInputs, template: FixTemplate) -> list[Fix]:
     action = None
     if command and "--system" not in command and ".sh" not in command:
         return []  # the service's command has no --system to drop (nor a script that might)
+    if not command and not any(
+        needle in inputs.log.data for needle in (b"--system", b"environment at: /usr")
+    ):
+        return []  # no command known, and nothing in the log says uv ran with --system
     if command and "--system" in command:
         action = BuildCommand(" ".join(part for part in command.split() if part != "--system"))
     return [static_fix(inputs, template, action)]

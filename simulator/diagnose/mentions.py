@@ -87,9 +87,13 @@ _FAILURES: tuple[Matcher, ...] = (
     ),
     fixed_matcher(r"pip failed to build packages:"),
 )
+# Where pip unpacked the sdist it builds: pip >= 10's pip-install-<random>/<name>_<hash>, pip 6-9's
+# pip-build-<random>/<name> (not pip-build-env-, the isolated build environment), and pip 1.x's
+# "failed with error code 1 in <venv>/build/<name>"
 _UNPACK_DIR = fixed_matcher(
-    r"[/\\]pip-install-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?(?:[/\\]|\s|'|$)",
-    ["pip-install-"],
+    r"(?:[/\\]pip-(?:install-|build-(?!env-))[^/\\\s]+|failed with error code \d+ in \S*[/\\]build)"
+    r"[/\\](?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?(?:[/\\]|\s|'|$)",
+    ["pip-install-", "pip-build-", "failed with error code "],
 )
 _LOCAL_CRATE = fixed_matcher(
     rf"failed to run custom build command for `(?P<name>{DIST_NAME}) v(?P<version>[\w.+-]+) \(/",

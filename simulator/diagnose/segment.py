@@ -34,7 +34,16 @@ _LINE = re.compile(
 _BUILD_COMMAND = b"\n==> Running build command"
 _BUILD_FAILED = b"\n==> Build failed"
 _BUILD_OK = b"\n==> Build successful"
-_RUNTIME_STARTS = (b"\n==> Deploying", b"\n==> Running '", b"\n==> Starting service")
+# Render's deploy lines: none is printed while building ("Exited with status N" without
+# "while building your code" is the start command's exit)
+_RUNTIME_STARTS = (
+    b"\n==> Deploying",
+    b"\n==> Running '",
+    b"\n==> Starting service",
+    b"\n==> No open ports detected",
+    b"\n==> Port scan timeout reached",
+)
+_EXITED = re.compile(rb"\n==> Exited with status \d+(?! while building)")
 NESTED = 4  # this much deeper than the line that opened an event is that event's own output
 # Kinds of event that take the kind of an owned failure folded into them
 _ADOPTING = frozenset({"phase", "error", ""})
@@ -90,6 +99,11 @@ def find_sections(log: ScannedLog) -> Sections:
         runtime = (min(log.line_end(succeeded) + 1, size), size)
     if runtime is None:
         starts = [p for p in (data.find(n, max(command, 0)) for n in _RUNTIME_STARTS) if p != -1]
+        exited = (
+            _EXITED.search(data, max(command, 0)) if b"==> Exited with status" in data else None
+        )
+        if exited is not None:
+            starts.append(exited.start())
         if starts and result != "failed":
             end = min(end, min(starts))
             runtime = (min(starts), size)

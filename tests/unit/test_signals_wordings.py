@@ -168,3 +168,108 @@ def test_an_untrusted_index_names_the_requirement_pip_gave_up_on() -> None:
     )
     assert diagnosis.failure_class == "tls-interception"
     assert diagnosis.package is not None and diagnosis.package.name == "flakey"
+
+
+def test_pillows_missing_library_message_is_a_missing_system_library() -> None:
+    diagnosis = classify(
+        _PIP_BUILD.format(
+            line="__main__.RequiredDependencyException: jpeg\n"
+            "  The headers or library files could not be found for jpeg,\n"
+            "  a required dependency when compiling Pillow from source."
+        )
+    )
+    assert diagnosis.failure_class == "missing-system-library"
+    assert "jpeg is missing" in diagnosis.headline
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ERROR: Could not install packages due to an EnvironmentError: [Errno 13] Permission"
+        " denied: '/usr/local/docs'",
+        "ERROR: Could not install packages due to an OSError: [Errno 30] Read-only file system:"
+        " '/usr/local/lib/python3.13/site-packages/frob'",
+    ],
+)
+def test_pip_writing_under_usr_is_the_read_only_system_python(line: str) -> None:
+    diagnosis = classify(f"Installing collected packages: frob\n{line}\n")
+    assert diagnosis.failure_class == "readonly-system-site-packages"
+    assert "pip run by the system interpreter" in diagnosis.explanation
+    titles = [fix.title for fix in diagnosis.fixes]
+    assert "Run the virtualenv's pip" in titles
+    assert not any("--system" in title for title in titles)  # pip had no --system to drop
+
+
+def test_renders_port_scan_timing_out_is_a_failure_to_start_not_a_build() -> None:
+    diagnosis = classify(
+        "==> No open ports detected, continuing to scan...\n"
+        "==> Docs on specifying a port: https://render.com/docs/web-services#port-binding\n"
+        "==> Port scan timeout reached, no open ports detected. Bind your service to at least"
+        " one port.\n"
+    )
+    assert (diagnosis.failure_class, diagnosis.phase) == ("runtime-crash", "runtime")
+    assert "never opened a port" in diagnosis.headline
+    assert any("$PORT" in fix.title for fix in diagnosis.fixes)
+
+
+def test_renders_exit_line_of_the_start_command_makes_the_log_a_runtime_one() -> None:
+    diagnosis = classify(
+        "==> Exited with status 1\n"
+        "Traceback (most recent call last):\n"
+        '  File "/opt/render/project/src/.venv/lib/python3.13/site-packages/frob/db.py", line'
+        " 9, in connect\n"
+        "frob.OperationalError: max clients reached\n"
+    )
+    assert (diagnosis.failure_class, diagnosis.phase) == ("runtime-crash", "runtime")
+    assert diagnosis.package is not None and diagnosis.package.name == "frob"
+
+
+def test_renders_exit_line_while_building_stays_a_build_failure() -> None:
+    diagnosis = classify(
+        "ERROR: Could not open requirements file: [Errno 2] No such file or directory:"
+        " 'requirements.txt'\n"
+        "==> Exited with status 1 while building your code.\n"
+    )
+    assert (diagnosis.failure_class, diagnosis.phase) == ("requirements-file-missing", "build")
+
+
+def test_poetrys_range_with_an_upper_bound_is_quoted_whole() -> None:
+    diagnosis = classify(
+        "Because no versions of sio-bridge match >0.4.0,<0.5.0\n"
+        " and sio-bridge (0.4.0) depends on pydantic (>=1.9.0,<2.0.0), sio-bridge"
+        " (>=0.4.0,<0.5.0) requires pydantic (>=1.9.0,<2.0.0).\n"
+        "So, because myapp depends on both pydantic (^2.6.1) and sio-bridge (^0.4.0), version"
+        " solving failed.\n"
+    )
+    assert diagnosis.failure_class == "resolver-conflict"
+    assert "pydantic>=1.9.0,<2.0.0" in diagnosis.headline
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'Command /venv/bin/python -c "import setuptools" install failed with error code 1 in'
+        " /venv/build/hdfish",
+        'Command "python setup.py egg_info" failed with error code 1 in'
+        " /tmp/pip-build-k2f9x1/hdfish/",
+    ],
+)
+def test_old_pips_build_directory_names_the_package(line: str) -> None:
+    diagnosis = classify(
+        "hdfish/api.h:22:18: fatal error: hdf5.h: No such file or directory\n"
+        "compilation terminated.\n"
+        "error: command 'gcc' failed with exit status 1\n"
+        f"{line}\n"
+    )
+    assert diagnosis.failure_class == "missing-system-library"
+    assert diagnosis.package is not None and diagnosis.package.name == "hdfish"
+
+
+def test_pips_isolated_build_environment_is_not_a_package_directory() -> None:
+    diagnosis = classify(
+        '  File "/tmp/pip-build-env-p3fet7vd/overlay/lib/python3.12/site-packages/setuptools/'
+        'build_meta.py", line 1, in <module>\n'
+        "fatal error: hdf5.h: No such file or directory\n"
+    )
+    assert diagnosis.failure_class == "missing-system-library"
+    assert diagnosis.package is None or diagnosis.package.name != "overlay"
