@@ -39,6 +39,12 @@ _FRAME = fixed_matcher(
     r'File "[^"]*[/\\](?:site|dist)-packages[/\\](?P<name>[A-Za-z0-9_][\w.-]*?)(?:[/\\"]|\.py)',
     ["-packages"],
 )
+# a traceback frame of the app's own code: a file that is neither "<frozen ...>" nor in the
+# interpreter's lib/python3.X (the standard library, and site-packages below it)
+_APP_FRAME = fixed_matcher(
+    r'^\s*File "(?![^"]*[/\\][Ll]ib[/\\]python3\.\d+[/\\])(?![^"]*[/\\]Lib[/\\])[^"<][^"]*", line \d+',
+    ['File "'],
+)
 
 
 _PIP_COMMAND = fixed_matcher(r"pip3? install (?P<args>.*)", ["pip install", "pip3 install"])
@@ -144,6 +150,9 @@ class CulpritFinder:
             before = [hit for hit in frames if hit.start <= anchor] or frames
             if not before:
                 return None
+            files = [hit for hit in self.scope.hits(_APP_FRAME, keep=10**6) if hit.start <= anchor]
+            if files and files[-1].start > before[-1].start:
+                return None  # the innermost frame is the app's own code, not a package's
             name = before[-1].match["name"]
             return Culprit(PackageRef(name.replace("_", "-")), before[-1].start)
         if step == "build-failure":

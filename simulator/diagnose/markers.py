@@ -50,7 +50,15 @@ LINE_MARKERS: tuple[Marker, ...] = (
     _m("render_exited", "render", SUM, rb"Exited with status \d+ while building"),
     # -- pip --------------------------------------------------------------------------------------
     _m("pip_collect", "pip", OPEN, rb"(?:Collecting|Obtaining) \S", kind="collect", owned=True),
-    _m("pip_processing", "pip", OPEN, rb"Processing \S", kind="collect", owned=True),
+    # pip: "Processing ./pkg" (not dpkg's "Processing triggers for libc-bin ...")
+    _m(
+        "pip_processing",
+        "pip",
+        OPEN,
+        rb"Processing (?!triggers for )\S",
+        kind="collect",
+        owned=True,
+    ),
     _m("pip_metadata", "pip", INFO, rb"(?:Downloading|Using cached) \S+\.metadata\b"),
     _m(
         "pip_download",

@@ -44,6 +44,8 @@ _RUNTIME_STARTS = (
     b"\n==> Port scan timeout reached",
 )
 _EXITED = re.compile(rb"\n==> Exited with status \d+(?! while building)")
+# Heroku's runtime log: "app[web.1]: ..." and "heroku[worker.1]: ..." (a build's lines are "remote:")
+_DYNO = re.compile(rb"\n(?:app|heroku)\[(?:web|worker|release|clock|scheduler|run)\.\d+\]: ")
 NESTED = 4  # this much deeper than the line that opened an event is that event's own output
 # Kinds of event that take the kind of an owned failure folded into them
 _ADOPTING = frozenset({"phase", "error", ""})
@@ -99,11 +101,10 @@ def find_sections(log: ScannedLog) -> Sections:
         runtime = (min(log.line_end(succeeded) + 1, size), size)
     if runtime is None:
         starts = [p for p in (data.find(n, max(command, 0)) for n in _RUNTIME_STARTS) if p != -1]
-        exited = (
-            _EXITED.search(data, max(command, 0)) if b"==> Exited with status" in data else None
-        )
-        if exited is not None:
-            starts.append(exited.start())
+        for pattern, needle in ((_EXITED, b"==> Exited with status"), (_DYNO, b"[")):
+            found = pattern.search(data, max(command, 0)) if needle in data else None
+            if found is not None:
+                starts.append(found.start())
         if starts and result != "failed":
             end = min(end, min(starts))
             runtime = (min(starts), size)
@@ -199,6 +200,19 @@ class _Walker:
     def _open(self, mark: Mark, marker: Marker) -> None:
         owner = self.owner(mark)
         current = self.current
+        if (
+            current is not None
+            and current.kind == "error"
+            and current.owner is None
+            and current.tool == marker.tool
+            and len(current.marks) == 1
+            and mark.indent == current.indent
+        ):
+            # Poetry names the exception on a line of its own ("  SolverProblemError"), then
+            # its message: the message is that failure's body, not a new event
+            current.kind = marker.kind or current.kind
+            current.marks.append(mark)
+            return
         if current is not None and current.kind == marker.kind:
             same_owner = _same(current.owner, owner.name if owner else None)
             if same_owner or (marker.kind in ("resolve", "command", "phase") and not owner):

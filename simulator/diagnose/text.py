@@ -9,7 +9,8 @@ lost line break glued to the next word (`━━━━ 46.8/46.8 kBKilled`). `nor
 and keeps every line where it was: no `\\n` is added or removed, so an offset's line number is
 its count of newlines. The one exception is a lone carriage return inside a line (a terminal
 overwriting a progress bar): both parts are kept, as two logical lines that share the physical
-line number, recorded in `LogText.soft_breaks`.
+line number, recorded in `LogText.soft_breaks`. Typographic single quotes (gcc's `‘name’` in a
+UTF-8 locale) become ASCII ones, so one pattern reads both.
 
 Prefixes are stripped layer by layer (a GitHub Actions timestamp before a BuildKit prefix,
 a blockquote before both). Two of them look like content: a bare `5.628 ` (BuildKit's plain
@@ -77,6 +78,8 @@ _FENCE = re.compile(rb"\n[ \t]*(?:```|~~~)[^\n`]*(?=\n)")
 # "> ", "> > ", or a bare ">" ending the line; it starts with the literal "\n>", which the
 # regex engine finds fast
 _QUOTE = re.compile(rb"\n>(?: >)*(?: |(?=\n))")
+# Render's own `==> ` lines are never indented: blanks before one come from the paste
+_INDENTED_RENDER = re.compile(rb"\n[ \t]+(?===> )")
 _BOLD = re.compile(rb"\n([ \t]*)\*\*([^\n]*?)\*\*[ \t]*(?=\n)")
 # Progress bars: pip's ━━━━╸ 46.8/46.8 kB 3.7 MB/s eta 0:00:00 and the older
 # 99% |#####| 29.5MB 7.7MB/s eta 0:00:01, dropped so a word glued after one stands alone.
@@ -196,9 +199,15 @@ def normalise(raw: str | bytes) -> LogText:
     if b"\x1b" in data:
         data = _ANSI.sub(b"", data)
     data, soft = _soft_breaks(data)
+    if b"\xe2\x80" in data:
+        # gcc and other tools quote with U+2018/U+2019 in a UTF-8 locale ("function ‘_Py_X’"),
+        # with ASCII quotes elsewhere: one spelling for the rules
+        data = data.replace("\u2018".encode(), b"'").replace("\u2019".encode(), b"'")
     data = b"\n" + data
     if b"\n>" in data:
         data = _QUOTE.sub(b"\n", data)  # a blockquote before the prefixes it quotes
+    if b" ==> " in data or b"\t==> " in data:
+        data = _INDENTED_RENDER.sub(b"\n", data)
     unwrapped = _backticks(data)
     stripped = _prefixes(unwrapped)
     # quotes again only where a stripped prefix uncovered one (`2024-01-02T10:00:00Z > text`)
