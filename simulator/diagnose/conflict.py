@@ -98,8 +98,9 @@ _PDM_SPEC = re.compile(r"<PySpecSet\s*(?P<spec>[^>]*)>")
 
 
 def _pip_spec(text: str) -> str:
-    """pip writes "pydantic!=1.8, <2.0.0 and >=1.7.4": make it a specifier string."""
-    return text.replace(" and ", ",").replace(" ", "")
+    """pip writes "pydantic!=1.8, <2.0.0 and >=1.7.4; python_full_version >= "3.12.4"": make it
+    a specifier string (the environment marker says when the edge applies, not what it needs)."""
+    return text.split(";", 1)[0].replace(" and ", ",").replace(" ", "")
 
 
 def _poetry_spec(text: str) -> str:

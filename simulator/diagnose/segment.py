@@ -200,13 +200,15 @@ class _Walker:
     def _open(self, mark: Mark, marker: Marker) -> None:
         owner = self.owner(mark)
         current = self.current
+        last = current.marks[-1] if current is not None and current.marks else None
         if (
             current is not None
-            and current.kind == "error"
+            and last is not None
+            and current.kind in ("error", "command", "phase", "")
             and current.owner is None
-            and current.tool == marker.tool
-            and len(current.marks) == 1
-            and mark.indent == current.indent
+            and last.marker.role is Role.FAIL
+            and last.marker.tool == marker.tool
+            and last.indent == mark.indent
         ):
             # Poetry names the exception on a line of its own ("  SolverProblemError"), then
             # its message: the message is that failure's body, not a new event

@@ -168,3 +168,42 @@ def test_a_crash_in_the_apps_own_code_names_no_package() -> None:
     assert (diagnosis.failure_class, diagnosis.phase) == ("runtime-crash", "runtime")
     assert diagnosis.package is None
     assert diagnosis.fixes[0].title == "Add the missing module's distribution to the requirements"
+
+
+def test_gcc_missing_ob_digit_is_python_too_new() -> None:
+    line = (
+        "frob/_ws.c:3238:53: error: 'PyLongObject' {aka 'struct _longobject'} has no member"
+        " named 'ob_digit'"
+    )
+    diagnosis = classify(_UV_BUILD.format(line=line))
+    assert diagnosis.failure_class == "no-wheel-python-too-new"
+
+
+def test_a_conflict_party_with_an_environment_marker_is_read_by_its_range() -> None:
+    diagnosis = classify(
+        "ERROR: Cannot install -r requirements.txt (line 3) and pydanticy==2.7.1 because these"
+        " package versions have conflicting dependencies.\n\n"
+        "The conflict is caused by:\n"
+        "    The user requested pydanticy==2.7.1\n"
+        "    fastish 0.111.0 depends on pydanticy!=1.8, <3.0.0 and >=1.7.4\n"
+        "    chainy-core 0.2.19 depends on pydanticy<3.0.0 and >=2.7.4;"
+        ' python_full_version >= "3.12.4"\n\n'
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n"
+    )
+    assert diagnosis.failure_class == "resolver-conflict"
+    assert str(diagnosis.package) == "chainy-core 0.2.19"
+
+
+def test_poetrys_exception_inside_a_docker_step_keeps_its_message() -> None:
+    diagnosis = classify(
+        "Step 7/10 : RUN poetry install --no-interaction\n"
+        " ---> Running in 3212599f0a54\n"
+        "Installing dependencies from lock file\n\n"
+        "  SolverProblemError\n\n"
+        "  Because celeryx (5.0.5) depends on pycurly (==7.43.0.5) which doesn't match any"
+        " versions, celeryx is forbidden.\n\n"
+        "  So, because myapp depends on celeryx (5.0.5), version solving failed.\n"
+        "The command '/bin/sh -c poetry install --no-interaction' returned a non-zero code: 1\n"
+    )
+    assert diagnosis.failure_class == "no-matching-distribution"
+    assert diagnosis.package is not None and diagnosis.package.name == "pycurly"
