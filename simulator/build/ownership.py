@@ -22,6 +22,7 @@ from typing import Any
 
 import docker
 import docker.errors
+from docker.models.volumes import Volume
 
 LABEL = "render-sim"
 # Only what a BuildContainer creates carries a run id: images carry `render-sim` too, and a
@@ -161,14 +162,19 @@ def _sweep(
         if reason is not None:
             sweep.left.append(Left("volume", volume.name, reason))
             continue
-        try:
-            volume.remove(force=True)
-            sweep.volumes.append(volume.name)
-        except docker.errors.NotFound:
-            continue
-        except docker.errors.APIError:
-            sweep.left.append(Left("volume", volume.name, "in use by a container"))
+        _remove_volume(volume, sweep, Left("volume", volume.name, "in use by a container"))
     return sweep
+
+
+def _remove_volume(volume: Volume, sweep: Sweep, busy: Left) -> None:
+    """Remove `volume` into `sweep`; one that is in use is left, as `busy` says."""
+    try:
+        volume.remove(force=True)
+        sweep.volumes.append(volume.name)
+    except docker.errors.NotFound:
+        pass  # removed meanwhile
+    except docker.errors.APIError:
+        sweep.left.append(busy)
 
 
 def reap_orphans(client: docker.DockerClient) -> tuple[list[str], list[str]]:
@@ -220,11 +226,5 @@ def clean(client: docker.DockerClient, *, everything: bool = False) -> Sweep:
                 Left("cache", volume.name, "a build cache: kept between builds, as Render's")
             )
             continue
-        try:
-            volume.remove(force=True)
-            sweep.volumes.append(volume.name)
-        except docker.errors.NotFound:
-            continue
-        except docker.errors.APIError:
-            sweep.left.append(Left("cache", volume.name, "in use by a running build"))
+        _remove_volume(volume, sweep, Left("cache", volume.name, "in use by a running build"))
     return sweep
